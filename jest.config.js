@@ -1,0 +1,24 @@
+// Jest runs in native ESM mode (NestJS 12 packages are ESM-only); @swc/jest strips types and keeps
+// decorator metadata, while `npm run typecheck` does the type checking once for the whole tree.
+const swc = ['@swc/jest', { swcrc: true }];
+
+const common = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+};
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', rootDir: 'src', testMatch: ['**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      rootDir: 'test',
+      testMatch: ['**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/support/global-teardown.mjs',
+    },
+  ],
+};
