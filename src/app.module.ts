@@ -1,0 +1,85 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BullModule } from '@nestjs/bullmq';
+import { LoggerModule } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { buildConfig, type AppConfig } from './config/app.config.js';
+import type { AppRole } from './config/env.schema.js';
+import { dataSourceOptions } from './database/data-source-options.js';
+import { RedisModule } from './redis/redis.module.js';
+import { HealthModule } from './health/health.module.js';
+import { QueuesModule } from './queues/queues.module.js';
+import { TenantsModule } from './tenants/tenants.module.js';
+import { CampaignsModule } from './campaigns/campaigns.module.js';
+import { MessagingModule } from './messaging/messaging.module.js';
+import { StatusModule } from './status/status.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { EventsModule } from './events/events.module.js';
+import { SuppressionsModule } from './suppressions/suppressions.module.js';
+import { WorkersModule } from './workers.module.js';
+
+/**
+ * The one deployable. `APP_ROLE` decides what runs in this process: `api` serves HTTP only,
+ * `worker` runs the BullMQ processors only (no HTTP listener), `all` does both.
+ */
+@Module({})
+export class AppModule {
+  static forRole(role: AppRole): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, cache: true, ignoreEnvFile: true, validate: buildConfig }),
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<AppConfig, true>) => ({
+            pinoHttp: {
+              level: config.get('logLevel', { infer: true }),
+              genReqId: (req: IncomingMessage) => {
+                const given = req.headers['x-request-id'];
+                return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+              },
+              redact: {
+                paths: [
+                  'req.headers.authorization',
+                  'req.headers["x-admin-api-key"]',
+                  'req.headers["x-webhook-secret"]',
+                  'req.headers.cookie',
+                ],
+                censor: '[redacted]',
+              },
+              autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
+              customProps: () => ({ role }),
+            },
+          }),
+        }),
+        TypeOrmModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<AppConfig, true>) => {
+            const db = config.get('database', { infer: true });
+            return dataSourceOptions(db.url, db.poolSize);
+          },
+        }),
+        BullModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<AppConfig, true>) => {
+            const redis = config.get('redis', { infer: true });
+            return { connection: { url: redis.url }, prefix: redis.queuePrefix };
+          },
+        }),
+        RedisModule,
+        MetricsModule,
+        EventsModule,
+        QueuesModule,
+        HealthModule,
+        TenantsModule,
+        CampaignsModule,
+        SuppressionsModule,
+        MessagingModule,
+        StatusModule,
+        ...(role === 'api' ? [] : [WorkersModule]),
+      ],
+    };
+  }
+}

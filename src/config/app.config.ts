@@ -1,0 +1,84 @@
+import { validateEnvironment, type AppRole, type UnknownPolicy } from './env.schema.js';
+
+/** Typed configuration, built once from the validated environment. Nothing else reads `process.env`. */
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  role: AppRole;
+  http: { port: number; bodyLimitBytes: number; csvLimitBytes: number };
+  logLevel: string;
+  database: { url: string; poolSize: number };
+  redis: { url: string; queuePrefix: string };
+  adminApiKey: string;
+  mitto: {
+    baseUrl: string;
+    defaultApiKey: string | undefined;
+    webhookSecret: string;
+    connectTimeoutMs: number;
+    requestTimeoutMs: number;
+    maxConnections: number;
+  };
+  recipients: { defaultRegion: string };
+  sending: {
+    useBulk: boolean;
+    batchSize: number;
+    workerConcurrency: number;
+    creditsPerSegment: number;
+    /** Retries after the first try; BullMQ `attempts` = retries + 1 (see docs/ARCHITECTURE.md). */
+    retries: number;
+    backoffMs: number;
+  };
+  rateLimits: {
+    trafficAccount: { max: number; windowMs: number };
+    tenant: { max: number; windowMs: number };
+    queue: { max: number; durationMs: number };
+  };
+  recovery: {
+    sweeperIntervalMs: number;
+    claimTimeoutMs: number;
+    unknownSettleAfterMs: number;
+    unknownPolicy: UnknownPolicy;
+    reconcileAfterMs: number;
+  };
+}
+
+export function buildConfig(raw: Record<string, unknown>): AppConfig {
+  const e = validateEnvironment(raw);
+  return {
+    env: e.NODE_ENV as AppConfig['env'],
+    role: e.APP_ROLE,
+    http: { port: e.PORT, bodyLimitBytes: e.BODY_LIMIT_BYTES, csvLimitBytes: e.CSV_LIMIT_BYTES },
+    logLevel: e.LOG_LEVEL,
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
+    adminApiKey: e.ADMIN_API_KEY,
+    mitto: {
+      baseUrl: e.MITTO_BASE_URL.replace(/\/+$/, ''),
+      defaultApiKey: e.MITTO_API_KEY || undefined,
+      webhookSecret: e.MITTO_WEBHOOK_SECRET,
+      connectTimeoutMs: e.MITTO_CONNECT_TIMEOUT_MS,
+      requestTimeoutMs: e.MITTO_REQUEST_TIMEOUT_MS,
+      maxConnections: e.MITTO_MAX_CONNECTIONS,
+    },
+    recipients: { defaultRegion: e.DEFAULT_PHONE_REGION },
+    sending: {
+      useBulk: e.USE_BULK_SMS,
+      batchSize: e.SMS_BATCH_SIZE,
+      workerConcurrency: e.WORKER_CONCURRENCY,
+      creditsPerSegment: e.CREDITS_PER_SEGMENT,
+      retries: e.QUEUE_ATTEMPTS,
+      backoffMs: e.QUEUE_BACKOFF_MS,
+    },
+    rateLimits: {
+      trafficAccount: { max: e.RATE_LIMIT_TRAFFIC_ACCOUNT_MAX, windowMs: e.RATE_LIMIT_TRAFFIC_ACCOUNT_WINDOW_MS },
+      tenant: { max: e.RATE_LIMIT_TENANT_MAX, windowMs: e.RATE_LIMIT_TENANT_WINDOW_MS },
+      queue: { max: e.QUEUE_RATE_MAX, durationMs: e.QUEUE_RATE_DURATION_MS },
+    },
+    recovery: {
+      sweeperIntervalMs: e.SWEEPER_INTERVAL_MS,
+      claimTimeoutMs: e.CLAIM_TIMEOUT_MS,
+      unknownSettleAfterMs: e.UNKNOWN_SETTLE_AFTER_MS,
+      unknownPolicy: e.UNKNOWN_POLICY,
+      reconcileAfterMs: e.RECONCILE_AFTER_MS,
+    },
+  };
+}

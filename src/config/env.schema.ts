@@ -1,0 +1,96 @@
+import { Transform, plainToInstance } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+/**
+ * Every environment variable the service reads, with its default. This class is the only place that
+ * knows variable names; `app.config.ts` turns a validated instance into typed config namespaces.
+ * Defaults let the app start on a developer machine (local PostgreSQL and Redis) with no `.env`.
+ */
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  return v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : value;
+};
+
+export const APP_ROLES = ['all', 'api', 'worker'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+export const UNKNOWN_POLICIES = ['fail', 'resend'] as const;
+export type UnknownPolicy = (typeof UNKNOWN_POLICIES)[number];
+
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test']) NODE_ENV = 'development';
+  @IsIn(APP_ROLES) APP_ROLE: AppRole = 'all';
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
+  @Transform(toInt) @IsInt() @Min(1024) BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+  @Transform(toInt) @IsInt() @Min(1024) CSV_LIMIT_BYTES = 100 * 1024 * 1024;
+
+  @IsString() @Matches(/^postgres(ql)?:\/\//) DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/bulk_sms';
+  @Transform(toInt) @IsInt() @Min(1) @Max(200) DATABASE_POOL_SIZE = 20;
+  @IsString() @Matches(/^rediss?:\/\//) REDIS_URL = 'redis://127.0.0.1:6379';
+  @IsString() @MinLength(0) QUEUE_PREFIX = 'bulk-sms';
+
+  @IsString() @MinLength(16) ADMIN_API_KEY = 'dev-admin-key-change-me-0000';
+
+  @IsUrl({ require_tld: false, require_protocol: true }) MITTO_BASE_URL = 'http://127.0.0.1:4010';
+  @IsOptional() @IsString() MITTO_API_KEY = 'sandbox-key';
+  @IsString() @MinLength(8) MITTO_WEBHOOK_SECRET = 'dev-webhook-secret';
+  @Transform(toInt) @IsInt() @Min(100) MITTO_CONNECT_TIMEOUT_MS = 5_000;
+  @Transform(toInt) @IsInt() @Min(100) MITTO_REQUEST_TIMEOUT_MS = 30_000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(1024) MITTO_MAX_CONNECTIONS = 64;
+  @IsString() @Matches(/^[A-Z]{2}$/) DEFAULT_PHONE_REGION = 'CH';
+
+  @Transform(toBool) @IsBoolean() USE_BULK_SMS = false;
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000) SMS_BATCH_SIZE = 200;
+  @Transform(toInt) @IsInt() @Min(1) @Max(256) WORKER_CONCURRENCY = 5;
+  @Transform(toInt) @IsInt() @Min(1) CREDITS_PER_SEGMENT = 1;
+
+  @Transform(toInt) @IsInt() @Min(1) RATE_LIMIT_TRAFFIC_ACCOUNT_MAX = 100;
+  @Transform(toInt) @IsInt() @Min(1) RATE_LIMIT_TRAFFIC_ACCOUNT_WINDOW_MS = 1000;
+  @Transform(toInt) @IsInt() @Min(1) RATE_LIMIT_TENANT_MAX = 50;
+  @Transform(toInt) @IsInt() @Min(1) RATE_LIMIT_TENANT_WINDOW_MS = 1000;
+
+  @Transform(toInt) @IsInt() @Min(1) QUEUE_RATE_MAX = 50;
+  @Transform(toInt) @IsInt() @Min(1) QUEUE_RATE_DURATION_MS = 1000;
+  @Transform(toInt) @IsInt() @Min(0) @Max(20) QUEUE_ATTEMPTS = 5;
+  @Transform(toInt) @IsInt() @Min(1) QUEUE_BACKOFF_MS = 3000;
+
+  @Transform(toInt) @IsInt() @Min(1000) SWEEPER_INTERVAL_MS = 15_000;
+  @Transform(toInt) @IsInt() @Min(1000) CLAIM_TIMEOUT_MS = 120_000;
+  @Transform(toInt) @IsInt() @Min(1000) UNKNOWN_SETTLE_AFTER_MS = 15 * 60_000;
+  @IsIn(UNKNOWN_POLICIES) UNKNOWN_POLICY: UnknownPolicy = 'fail';
+  @Transform(toInt) @IsInt() @Min(1000) RECONCILE_AFTER_MS = 10 * 60_000;
+}
+
+/** Validates `process.env`-like input; throws one error naming every bad variable. */
+export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+  const known = new EnvironmentVariables();
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(known)) {
+    const value = raw[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const env = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    const lines = errors.map(
+      (e) => `  ${e.property}=${JSON.stringify(input[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+    );
+    throw new Error(`Invalid environment configuration:\n${lines.join('\n')}`);
+  }
+  return env;
+}

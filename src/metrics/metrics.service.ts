@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every Prometheus metric of the process, defined once. Gauges that describe shared state (messages
+ * by status, queue depth) are collected on scrape by the /metrics controller.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly mittoCalls = new Histogram({
+    name: 'bulksms_mitto_call_seconds',
+    help: 'Latency of Mitto API calls, by endpoint and outcome class',
+    labelNames: ['endpoint', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly messagesProcessed = new Counter({
+    name: 'bulksms_messages_processed_total',
+    help: 'Messages whose send attempt ended, by resulting status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly batchSeconds = new Histogram({
+    name: 'bulksms_batch_seconds',
+    help: 'Batch processing time: claim, Mitto call(s), results written',
+    labelNames: ['mode'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly rateLimitWaits = new Counter({
+    name: 'bulksms_rate_limit_waits_total',
+    help: 'Batches or calls that had to wait for the rate limiter, by scope',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimitFailOpen = new Counter({
+    name: 'bulksms_rate_limit_fail_open_total',
+    help: 'Rate-limit checks that could not reach Redis and let the send proceed',
+    registers: [this.registry],
+  });
+
+  readonly webhookReports = new Counter({
+    name: 'bulksms_webhook_reports_total',
+    help: 'Delivery reports received, by result (updated, unchanged, unknown, invalid)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly messagesByStatus = new Gauge({
+    name: 'bulksms_messages',
+    help: 'Messages of active campaigns (sending, paused) by status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueDepth = new Gauge({
+    name: 'bulksms_queue_jobs',
+    help: 'Jobs in the batch queue, by state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'bulksms_' });
+  }
+}

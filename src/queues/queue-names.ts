@@ -1,0 +1,46 @@
+/**
+ * Every queue, job name and job payload, in one file so processors need no casts and producers
+ * build job ids in one way. Job ids are deterministic: adding a job that still exists is a no-op.
+ */
+export const QUEUES = {
+  /** One job per batch of a campaign: claim -> Mitto call -> results. */
+  batches: 'sms-batches',
+  /** Campaign-level work: dispatching batch jobs, scheduled starts, the recovery sweep. */
+  campaigns: 'campaign-control',
+} as const;
+
+export interface SendBatchJob {
+  campaignId: string;
+  /** Batch k covers message seq range [k * batchSize, (k + 1) * batchSize). */
+  batch: number;
+  generation: number;
+}
+
+export interface DispatchCampaignJob {
+  campaignId: string;
+  generation: number;
+}
+
+export interface StartScheduledJob {
+  campaignId: string;
+  /** The schedule this job was created for; a stale job (rescheduled since) does nothing. */
+  scheduledAt: string;
+}
+
+export type CampaignJob =
+  | { name: 'dispatch'; data: DispatchCampaignJob }
+  | { name: 'start-scheduled'; data: StartScheduledJob }
+  | { name: 'sweep'; data: Record<string, never> };
+
+export const JOB = {
+  sendBatch: 'send-batch',
+  dispatch: 'dispatch',
+  startScheduled: 'start-scheduled',
+  sweep: 'sweep',
+} as const;
+
+export const jobIds = {
+  batch: (j: SendBatchJob) => `batch_${j.campaignId}_${j.generation}_${j.batch}`,
+  dispatch: (j: DispatchCampaignJob) => `dispatch_${j.campaignId}_${j.generation}`,
+  startScheduled: (j: StartScheduledJob) => `schedule_${j.campaignId}_${Date.parse(j.scheduledAt)}`,
+};
