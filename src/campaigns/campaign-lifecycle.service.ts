@@ -1,0 +1,204 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { queryRows } from '../database/sql.js';
+import { ConfigService } from '@nestjs/config';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/app.config.js';
+import { AppError } from '../common/app-error.js';
+import { CreditsService } from '../tenants/credits.service.js';
+import { CampaignControlQueue } from '../queues/campaign-control.queue.js';
+import { Campaign } from './campaign.entity.js';
+import { CampaignsService } from './campaigns.service.js';
+import { CampaignMessagesRepository } from './campaign-messages.repository.js';
+import { metricsFromCounts } from './campaign-metrics.js';
+import type { CampaignStatusView, CampaignView } from './dto/campaign.dto.js';
+import { statusesAllowing } from './campaign-state.js';
+
+/**
+ * Campaign state changes: schedule, enqueue, pause, resume, cancel and the end of sending.
+ * PostgreSQL is the source of truth: each change commits first, then jobs are handed to BullMQ;
+ * if the process dies in between, the recovery sweep re-creates the missing jobs from the database.
+ */
+@Injectable()
+export class CampaignLifecycleService {
+  private readonly logger = new Logger(CampaignLifecycleService.name);
+  private readonly batchSize: number;
+  private readonly creditsPerSegment: number;
+  private readonly unknownBlocksCompletion: boolean;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly campaigns: CampaignsService,
+    private readonly messageRows: CampaignMessagesRepository,
+    private readonly credits: CreditsService,
+    private readonly control: CampaignControlQueue,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    const sending = config.get('sending', { infer: true });
+    this.batchSize = sending.batchSize;
+    this.creditsPerSegment = sending.creditsPerSegment;
+    this.unknownBlocksCompletion = config.get('recovery', { infer: true }).unknownPolicy === 'resend';
+  }
+
+  /**
+   * Starts sending now. Checks, in order: the campaign exists for this tenant (404), its state allows
+   * it (409), the subscription is active (403), a sendable recipient exists (422), credits suffice
+   * (402); then reserves credits with one conditional UPDATE and commits. Work is O(1) in the
+   * campaign's size: batches are seq ranges, and batch jobs are created by the dispatch job.
+   */
+  async enqueue(tenantId: string, id: string): Promise<CampaignStatusView> {
+    const campaign = await this.db.transaction(async (tx) => {
+      const c = await this.campaigns.find(tenantId, id, tx, true);
+      CampaignsService.assertCan(c, 'enqueue');
+      const [tenant] = await queryRows(tx, 
+        `SELECT t.subscription_status, t.traffic_account_id, a.default_sender
+           FROM tenants t LEFT JOIN traffic_accounts a ON a.id = t.traffic_account_id WHERE t.id = $1`,
+        [tenantId],
+      );
+      if (tenant.subscription_status !== 'active') {
+        throw new AppError('INACTIVE_SUBSCRIPTION', 'The subscription of this account is not active');
+      }
+      const queued = (await this.messageRows.counts(c.id, tx)).find((r) => r.status === 'queued');
+      const recipients = Number(queued?.messages ?? 0);
+      if (recipients === 0) throw new AppError('NO_RECIPIENTS', 'The campaign has no recipient that can be sent to');
+      const required = Number(queued?.segments ?? 0) * this.creditsPerSegment;
+      if (!tenant.traffic_account_id) {
+        throw new AppError('SERVICE_UNAVAILABLE', 'No Mitto traffic account is assigned to this tenant; ask an administrator');
+      }
+      await this.credits.reserve(tx, tenantId, c.id, required);
+      c.status = 'sending';
+      c.startedAt = c.startedAt ?? new Date();
+      c.sender = c.sender ?? tenant.default_sender;
+      c.trafficAccountId = tenant.traffic_account_id;
+      c.batchSize = this.batchSize;
+      c.batchCount = Math.ceil(c.nextSeq / this.batchSize);
+      c.dispatchedBatches = 0;
+      c.dispatchGeneration += 1;
+      c.creditsHeld = true;
+      c.creditsReserved = required;
+      c.creditsPerSegment = this.creditsPerSegment;
+      await tx.save(c);
+      return c;
+    });
+    await this.handOff(campaign);
+    if (campaign.scheduledAt) await this.control.unschedule({ campaignId: campaign.id, scheduledAt: campaign.scheduledAt.toISOString() });
+    return this.campaigns.status(tenantId, campaign.id);
+  }
+
+  async schedule(tenantId: string, id: string, scheduledAt: string): Promise<CampaignView> {
+    const when = new Date(scheduledAt);
+    if (when.getTime() <= Date.now()) {
+      throw AppError.validation([{ field: 'scheduledAt', message: 'scheduledAt must be in the future' }]);
+    }
+    const { campaign, previous } = await this.db.transaction(async (tx) => {
+      const c = await this.campaigns.find(tenantId, id, tx, true);
+      CampaignsService.assertCan(c, 'schedule');
+      const previous = c.status === 'scheduled' ? c.scheduledAt : null;
+      c.status = 'scheduled';
+      c.scheduledAt = when;
+      await tx.save(c);
+      return { campaign: c, previous };
+    });
+    await this.control.scheduleStart({ campaignId: campaign.id, scheduledAt: when.toISOString() });
+    if (previous && previous.getTime() !== when.getTime()) {
+      await this.control.unschedule({ campaignId: campaign.id, scheduledAt: previous.toISOString() });
+    }
+    return this.campaigns.view(campaign);
+  }
+
+  /** Run by the delayed start job; a job for an outdated schedule (rescheduled, cancelled) does nothing. */
+  async startScheduled(campaignId: string, scheduledAt: string): Promise<void> {
+    const [row] = await queryRows(this.db, `SELECT tenant_id, status, scheduled_at FROM campaigns WHERE id = $1`, [campaignId]);
+    if (!row || row.status !== 'scheduled' || new Date(row.scheduled_at).getTime() !== Date.parse(scheduledAt)) return;
+    try {
+      await this.enqueue(row.tenant_id, campaignId);
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+      // A business refusal (credits, subscription, no recipients) ends the scheduled run visibly.
+      this.logger.warn({ campaignId, code: e.code }, 'scheduled campaign could not start');
+      await queryRows(this.db, 
+        `UPDATE campaigns SET status = 'failed', completed_at = now(), updated_at = now() WHERE id = $1 AND status = 'scheduled'`,
+        [campaignId],
+      );
+    }
+  }
+
+  async pause(tenantId: string, id: string): Promise<CampaignView> {
+    return this.transition(tenantId, id, 'pause', `status = 'paused'`);
+  }
+
+  /** Resumes with a new dispatch generation: only messages still queued are claimed, so nobody twice. */
+  async resume(tenantId: string, id: string): Promise<CampaignView> {
+    const view = await this.transition(
+      tenantId,
+      id,
+      'resume',
+      `status = 'sending', dispatched_batches = 0, dispatch_generation = dispatch_generation + 1`,
+    );
+    await this.handOff(await this.campaigns.find(tenantId, id));
+    return view;
+  }
+
+  /** Cancels: queued messages become cancelled in one statement, and the trigger refunds their credits. */
+  async cancel(tenantId: string, id: string): Promise<CampaignView> {
+    const campaign = await this.db.transaction(async (tx) => {
+      const c = await this.campaigns.find(tenantId, id, tx, true);
+      CampaignsService.assertCan(c, 'cancel');
+      await queryRows(tx, 
+        `UPDATE campaign_messages SET status = 'cancelled', updated_at = now() WHERE campaign_id = $1 AND status = 'queued'`,
+        [c.id],
+      );
+      c.status = 'cancelled';
+      c.completedAt = new Date();
+      await tx.save(c);
+      return c;
+    });
+    if (campaign.scheduledAt) await this.control.unschedule({ campaignId: campaign.id, scheduledAt: campaign.scheduledAt.toISOString() });
+    return this.campaigns.view(campaign);
+  }
+
+  /**
+   * Ends a sending campaign once nothing is left to send: `completed`, or `failed` when no message
+   * could be sent. One conditional UPDATE, so it happens exactly once whoever calls it.
+   */
+  async finishIfDone(campaignId: string): Promise<boolean> {
+    const open = this.unknownBlocksCompletion ? `('queued', 'sending', 'unknown')` : `('queued', 'sending')`;
+    const rows = await queryRows(this.db, 
+      `UPDATE campaigns c
+          SET status = CASE WHEN EXISTS (
+                SELECT 1 FROM campaign_message_counts k WHERE k.campaign_id = c.id
+                   AND k.status IN ('sent', 'delivered', 'undelivered', 'unknown') AND k.messages > 0)
+              THEN 'completed' ELSE 'failed' END,
+              completed_at = now(), updated_at = now()
+        WHERE c.id = $1 AND c.status = 'sending'
+          AND NOT EXISTS (SELECT 1 FROM campaign_message_counts k
+                           WHERE k.campaign_id = c.id AND k.status IN ${open} AND k.messages > 0)
+        RETURNING c.status`,
+      [campaignId],
+    );
+    return rows.length > 0;
+  }
+
+  /** Hands a sending campaign to the dispatcher (idempotent: the job id is per generation). */
+  async handOff(campaign: Pick<Campaign, 'id' | 'dispatchGeneration'>): Promise<void> {
+    try {
+      await this.control.dispatch({ campaignId: campaign.id, generation: campaign.dispatchGeneration });
+    } catch (e) {
+      // Committed already: the recovery sweep will dispatch it. The client still gets its answer.
+      this.logger.error({ err: e, campaignId: campaign.id }, 'dispatch hand-off failed; the sweeper will retry');
+    }
+  }
+
+  private async transition(tenantId: string, id: string, action: 'pause' | 'resume', set: string): Promise<CampaignView> {
+    const rows: Campaign[] = await queryRows(this.db, 
+      `UPDATE campaigns SET ${set}, updated_at = now() WHERE id = $1 AND tenant_id = $2 AND status = ANY($3) RETURNING id`,
+      [id, tenantId, statusesAllowing(action)],
+    );
+    const campaign = await this.campaigns.find(tenantId, id);
+    if (rows.length === 0) CampaignsService.assertCan(campaign, action);
+    return this.campaigns.view(campaign);
+  }
+
+  async metrics(campaignId: string) {
+    return metricsFromCounts(await this.messageRows.counts(campaignId));
+  }
+}

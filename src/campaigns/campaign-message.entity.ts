@@ -1,0 +1,33 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export const MESSAGE_STATUSES = [
+  'queued', 'sending', 'sent', 'unknown', 'delivered', 'undelivered', 'failed', 'cancelled', 'skipped',
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/**
+ * One recipient of a campaign and the message sent to it. Written on hot paths with plain SQL
+ * (see campaign-messages.repository.ts); this entity serves reads and the schema's documentation.
+ */
+@Entity('campaign_messages')
+export class CampaignMessage {
+  @PrimaryColumn('uuid') id: string;
+  @Column('uuid', { name: 'campaign_id' }) campaignId: string;
+  /** Position in the campaign; batch k of a campaign is seq range [k*batchSize, (k+1)*batchSize). */
+  @Column('integer') seq: number;
+  @Column('text') phone: string;
+  @Column('jsonb', { nullable: true }) variables: Record<string, string> | null;
+  @Column('smallint') segments: number;
+  @Column('text') status: MessageStatus;
+  @Column('text', { name: 'provider_message_id', nullable: true }) providerMessageId: string | null;
+  @Column('text', { name: 'bulk_id', nullable: true }) bulkId: string | null;
+  @Column('smallint', { name: 'retry_count' }) retryCount: number;
+  @Column('uuid', { name: 'claim_token', nullable: true }) claimToken: string | null;
+  @Column('timestamptz', { name: 'claimed_at', nullable: true }) claimedAt: Date | null;
+  @Column('text', { name: 'provider_status', nullable: true }) providerStatus: string | null;
+  @Column('text', { name: 'error_code', nullable: true }) errorCode: string | null;
+  @Column('text', { name: 'error_message', nullable: true }) errorMessage: string | null;
+  @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt: Date | null;
+  @Column('timestamptz', { name: 'delivered_at', nullable: true }) deliveredAt: Date | null;
+  @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
+}

@@ -1,0 +1,167 @@
+import { Injectable } from '@nestjs/common';
+import { queryRows } from '../database/sql.js';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { MessageStatus } from './campaign-message.entity.js';
+
+export interface NewMessageRow {
+  id: string;
+  phone: string;
+  variables: Record<string, string> | null;
+  segments: number;
+  ucs2: boolean;
+}
+
+export interface ClaimedMessage {
+  id: string;
+  phone: string;
+  variables: Record<string, string> | null;
+  segments: number;
+}
+
+export interface MessageResult {
+  id: string;
+  status: Extract<MessageStatus, 'sent' | 'failed' | 'unknown' | 'queued' | 'skipped'>;
+  providerMessageId?: string | null;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+}
+
+/**
+ * Hot-path SQL on `campaign_messages`: set-based, one statement per batch step, always scoped to a
+ * batch's own seq range (indexed) so its cost does not grow with the campaign.
+ * Status moves fire the counters/credits trigger (see the initial migration).
+ */
+@Injectable()
+export class CampaignMessagesRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Inserts one chunk of validated recipients at seq base..base+n-1; suppressed numbers and numbers
+   * already in the campaign are left out and counted.
+   */
+  async insertChunk(
+    tx: EntityManager,
+    campaignId: string,
+    tenantId: string,
+    seqBase: number,
+    rows: NewMessageRow[],
+  ): Promise<{ inserted: number; suppressed: number; ucs2: number }> {
+    const [result] = await queryRows<{ inserted: number; suppressed: number; ucs2: number }>(tx, 
+      `WITH input AS (
+         SELECT * FROM unnest($4::uuid[], $5::text[], $6::jsonb[], $7::int2[], $8::bool[])
+           WITH ORDINALITY AS u(id, phone, variables, segments, ucs2, ord)
+       ), suppressed AS (
+         SELECT i.id FROM input i JOIN suppressions s ON s.tenant_id = $2 AND s.phone = i.phone
+       ), ins AS (
+         INSERT INTO campaign_messages (id, campaign_id, seq, phone, variables, segments)
+         SELECT i.id, $1, $3 + i.ord - 1, i.phone, i.variables, i.segments FROM input i
+          WHERE NOT EXISTS (SELECT 1 FROM suppressed x WHERE x.id = i.id)
+          ORDER BY i.ord
+         ON CONFLICT (campaign_id, phone) DO NOTHING
+         RETURNING id
+       )
+       SELECT (SELECT count(*) FROM ins)::int AS inserted,
+              (SELECT count(*) FROM suppressed)::int AS suppressed,
+              (SELECT count(*) FROM ins JOIN input USING (id) WHERE input.ucs2)::int AS ucs2`,
+      [
+        campaignId,
+        tenantId,
+        seqBase,
+        rows.map((r) => r.id),
+        rows.map((r) => r.phone),
+        rows.map((r) => (r.variables ? JSON.stringify(r.variables) : null)),
+        rows.map((r) => r.segments),
+        rows.map((r) => r.ucs2),
+      ],
+    );
+    return result;
+  }
+
+  /**
+   * Claims the batch's still-queued messages for one attempt (status `sending`, with this attempt's
+   * token) in one statement; suppressed numbers become `skipped` in the same statement. Messages an
+   * earlier attempt of this batch left in `sending` (it died mid-call) become `unknown`: they may
+   * have reached Mitto, so they are never resent blindly.
+   */
+  async claimBatch(
+    campaignId: string,
+    tenantId: string,
+    seqFrom: number,
+    seqTo: number,
+    token: string,
+    retryCount: number,
+  ): Promise<ClaimedMessage[]> {
+    return this.db.transaction(async (tx) => {
+      await queryRows(tx, 
+        `UPDATE campaign_messages SET status = 'unknown', error_code = 'INTERRUPTED',
+                error_message = 'A worker stopped while this message was being sent', updated_at = now()
+          WHERE campaign_id = $1 AND seq >= $2 AND seq < $3 AND status = 'sending' AND claim_token <> $4`,
+        [campaignId, seqFrom, seqTo, token],
+      );
+      // Conditions stay on the target row (m), so a concurrent claim re-checks them after waiting
+      // for the row lock (EvalPlanQual): a message can never be claimed twice.
+      const rows: Array<ClaimedMessage & { status: string }> = await queryRows(tx, 
+        `WITH suppressed AS (
+           SELECT s.phone FROM suppressions s
+            WHERE s.tenant_id = $6
+              AND s.phone IN (SELECT phone FROM campaign_messages WHERE campaign_id = $1 AND seq >= $2 AND seq < $3)
+         )
+         UPDATE campaign_messages m
+            SET status = CASE WHEN m.phone IN (SELECT phone FROM suppressed) THEN 'skipped' ELSE 'sending' END,
+                error_code = CASE WHEN m.phone IN (SELECT phone FROM suppressed) THEN 'SUPPRESSED' END,
+                claim_token = $4, claimed_at = now(), retry_count = $5, updated_at = now()
+          WHERE m.campaign_id = $1 AND m.seq >= $2 AND m.seq < $3 AND m.status = 'queued'
+          RETURNING m.id, m.phone, m.variables, m.segments, m.status`,
+        [campaignId, seqFrom, seqTo, token, retryCount, tenantId],
+      );
+      return rows.filter((r) => r.status === 'sending').map(({ status: _s, ...m }) => m);
+    });
+  }
+
+  /**
+   * Writes an attempt's outcomes in one statement, only to rows this attempt still owns (its token,
+   * still `sending` or moved to `unknown` meanwhile), so a late or repeated write changes nothing.
+   */
+  async writeResults(token: string, bulkId: string | null, results: MessageResult[]): Promise<number> {
+    if (results.length === 0) return 0;
+    const rows = await queryRows(this.db, 
+      `UPDATE campaign_messages m
+          SET status = u.status,
+              provider_message_id = coalesce(u.provider_id, m.provider_message_id),
+              bulk_id = CASE WHEN u.status = 'sent' THEN $2 ELSE m.bulk_id END,
+              error_code = u.error_code, error_message = u.error_message,
+              sent_at = CASE WHEN u.status = 'sent' THEN now() ELSE m.sent_at END,
+              claim_token = CASE WHEN u.status = 'queued' THEN NULL ELSE m.claim_token END,
+              updated_at = now()
+         FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(id, status, provider_id, error_code, error_message)
+        WHERE m.id = u.id AND m.claim_token = $1 AND m.status IN ('sending', 'unknown')
+        RETURNING 1`,
+      [
+        token,
+        bulkId,
+        results.map((r) => r.id),
+        results.map((r) => r.status),
+        results.map((r) => r.providerMessageId ?? null),
+        results.map((r) => r.errorCode ?? null),
+        results.map((r) => (r.errorMessage ? r.errorMessage.slice(0, 1000) : null)),
+      ],
+    );
+    return rows.length;
+  }
+
+  async counts(campaignId: string, tx?: EntityManager): Promise<Array<{ status: string; messages: string; segments: string }>> {
+    return queryRows(tx ?? this.db, 
+      `SELECT status, messages, segments FROM campaign_message_counts WHERE campaign_id = $1`,
+      [campaignId],
+    );
+  }
+
+  /** Batches of a campaign that still have queued messages (recovery; reads the campaign's queued rows). */
+  async batchesWithQueued(campaignId: string, batchSize: number): Promise<number[]> {
+    const rows: Array<{ batch: number }> = await queryRows(this.db, 
+      `SELECT DISTINCT seq / $2 AS batch FROM campaign_messages WHERE campaign_id = $1 AND status = 'queued' ORDER BY 1`,
+      [campaignId, batchSize],
+    );
+    return rows.map((r) => Number(r.batch));
+  }
+}

@@ -1,0 +1,186 @@
+import { Injectable } from '@nestjs/common';
+import { queryRows } from '../database/sql.js';
+import { InjectRepository } from '@nestjs/typeorm';
+import { ConfigService } from '@nestjs/config';
+import { DataSource, Repository, type EntityManager } from 'typeorm';
+import type { AppConfig } from '../config/app.config.js';
+import { AppError } from '../common/app-error.js';
+import type { Page } from '../common/pagination.js';
+import { Campaign } from './campaign.entity.js';
+import { CampaignMessage } from './campaign-message.entity.js';
+import { canPerform, type CampaignAction } from './campaign-state.js';
+import { CampaignMessagesRepository } from './campaign-messages.repository.js';
+import { RecipientsImportService } from './recipients-import.service.js';
+import { metricsFromCounts, progressOf, type Metrics } from './campaign-metrics.js';
+import type {
+  CampaignStatusView, CampaignView, CreateCampaignDto, EstimateView, ListCampaignsQuery, ListMessagesQuery, MessageView, UpdateCampaignDto,
+} from './dto/campaign.dto.js';
+
+/** Campaign CRUD, views and read models (status, messages, estimate). State changes: CampaignLifecycleService. */
+@Injectable()
+export class CampaignsService {
+  private readonly creditsPerSegment: number;
+
+  constructor(
+    private readonly db: DataSource,
+    @InjectRepository(Campaign) private readonly campaigns: Repository<Campaign>,
+    @InjectRepository(CampaignMessage) private readonly messages: Repository<CampaignMessage>,
+    private readonly messageRows: CampaignMessagesRepository,
+    private readonly recipients: RecipientsImportService,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.creditsPerSegment = config.get('sending', { infer: true }).creditsPerSegment;
+  }
+
+  async create(tenantId: string, dto: CreateCampaignDto): Promise<CampaignView> {
+    const scheduledAt = dto.scheduledAt ? new Date(dto.scheduledAt) : null;
+    const campaign = await this.campaigns.save(
+      this.campaigns.create({
+        tenantId,
+        name: dto.name,
+        text: dto.text,
+        sender: dto.sender ?? null,
+        status: 'draft',
+        scheduledAt,
+      }),
+    );
+    return this.view(campaign);
+  }
+
+  /** Loads a campaign of this tenant; another tenant's campaign is indistinguishable from none. */
+  async find(tenantId: string, id: string, tx?: EntityManager, lock = false): Promise<Campaign> {
+    const repo = tx ? tx.getRepository(Campaign) : this.campaigns;
+    const campaign = await repo.findOne({ where: { id, tenantId }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    if (!campaign) throw AppError.notFound('Campaign');
+    return campaign;
+  }
+
+  static assertCan(campaign: Campaign, action: CampaignAction): void {
+    if (!canPerform(campaign.status, action)) {
+      throw new AppError('INVALID_CAMPAIGN_STATE', `Cannot ${action} a campaign that is ${campaign.status}`, {
+        status: campaign.status,
+      });
+    }
+  }
+
+  async get(tenantId: string, id: string): Promise<CampaignView> {
+    return this.view(await this.find(tenantId, id));
+  }
+
+  async list(tenantId: string, q: ListCampaignsQuery): Promise<Page<CampaignView>> {
+    const [rows, total] = await this.campaigns.findAndCount({
+      where: { tenantId, ...(q.status ? { status: q.status } : {}) },
+      order: { createdAt: 'DESC', id: 'ASC' },
+      skip: q.offset,
+      take: q.limit,
+    });
+    const metrics = await this.metricsFor(rows.map((c) => c.id));
+    return { items: rows.map((c) => toCampaignView(c, metrics.get(c.id))), total, page: q.page, limit: q.limit };
+  }
+
+  async update(tenantId: string, id: string, dto: UpdateCampaignDto): Promise<CampaignView> {
+    return this.db.transaction(async (tx) => {
+      const campaign = await this.find(tenantId, id, tx, true);
+      CampaignsService.assertCan(campaign, 'edit');
+      if (dto.name !== undefined) campaign.name = dto.name;
+      if (dto.sender !== undefined) campaign.sender = dto.sender;
+      const textChanged = dto.text !== undefined && dto.text !== campaign.text;
+      if (dto.text !== undefined) campaign.text = dto.text;
+      await tx.save(campaign);
+      if (textChanged) await this.recipients.reevaluate(tx, campaign);
+      return this.view(campaign, tx);
+    });
+  }
+
+  async remove(tenantId: string, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const campaign = await this.find(tenantId, id, tx, true);
+      CampaignsService.assertCan(campaign, 'delete');
+      await tx.delete(Campaign, { id: campaign.id });
+    });
+  }
+
+  async status(tenantId: string, id: string): Promise<CampaignStatusView> {
+    const campaign = await this.find(tenantId, id);
+    const view = await this.view(campaign);
+    return { campaign: view, metrics: view.metrics, progress: progressOf(view.metrics), creditsReserved: campaign.creditsReserved };
+  }
+
+  async listMessages(tenantId: string, id: string, q: ListMessagesQuery): Promise<Page<MessageView>> {
+    const campaign = await this.find(tenantId, id);
+    const metrics = (await this.metricsFor([campaign.id])).get(campaign.id)!;
+    // Totals come from the counters (exact, and no COUNT(*) over a million rows).
+    const total = q.status ? metrics[q.status] : metrics.total;
+    const rows = await this.messages.find({
+      where: { campaignId: campaign.id, ...(q.status ? { status: q.status } : {}) },
+      order: { seq: 'ASC' },
+      skip: q.offset,
+      take: q.limit,
+    });
+    return { items: rows.map(toMessageView), total, page: q.page, limit: q.limit };
+  }
+
+  async estimate(tenantId: string, id: string): Promise<EstimateView> {
+    const campaign = await this.find(tenantId, id);
+    const counts = await this.messageRows.counts(campaign.id);
+    const queued = counts.find((c) => c.status === 'queued');
+    const skipped = counts.find((c) => c.status === 'skipped');
+    const recipients = Number(queued?.messages ?? 0);
+    const segments = Number(queued?.segments ?? 0);
+    const cps = campaign.creditsHeld ? campaign.creditsPerSegment : this.creditsPerSegment;
+    const encoding = campaign.ucs2Messages === 0 ? 'GSM-7' : campaign.ucs2Messages >= recipients ? 'UCS-2' : 'mixed';
+    return {
+      recipients,
+      segments,
+      credits: segments * cps,
+      encoding,
+      nonGsmCharacters: campaign.nonGsmCharacters,
+      skipped: Number(skipped?.messages ?? 0),
+    };
+  }
+
+  async view(campaign: Campaign, tx?: EntityManager): Promise<CampaignView> {
+    const counts = await this.messageRows.counts(campaign.id, tx);
+    return toCampaignView(campaign, metricsFromCounts(counts));
+  }
+
+  async metricsFor(ids: string[]): Promise<Map<string, Metrics>> {
+    if (ids.length === 0) return new Map();
+    const rows: Array<{ campaign_id: string; status: string; messages: string }> = await queryRows(this.db, 
+      `SELECT campaign_id, status, messages FROM campaign_message_counts WHERE campaign_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Map(ids.map((id) => [id, metricsFromCounts(rows.filter((r) => r.campaign_id === id))]));
+  }
+}
+
+export function toCampaignView(c: Campaign, metrics: Metrics = metricsFromCounts([])): CampaignView {
+  return {
+    id: c.id,
+    name: c.name,
+    text: c.text,
+    sender: c.sender,
+    status: c.status,
+    scheduledAt: c.scheduledAt?.toISOString() ?? null,
+    startedAt: c.startedAt?.toISOString() ?? null,
+    completedAt: c.completedAt?.toISOString() ?? null,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+    metrics,
+  };
+}
+
+function toMessageView(m: CampaignMessage): MessageView {
+  return {
+    id: m.id,
+    phone: m.phone,
+    status: m.status,
+    providerMessageId: m.providerMessageId,
+    bulkId: m.bulkId,
+    retryCount: m.retryCount,
+    errorCode: m.errorCode,
+    errorMessage: m.errorMessage,
+    sentAt: m.sentAt?.toISOString() ?? null,
+    deliveredAt: m.deliveredAt?.toISOString() ?? null,
+  };
+}

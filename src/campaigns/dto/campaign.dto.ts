@@ -1,0 +1,105 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDateString, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { PageQuery } from '../../common/pagination.js';
+import { CAMPAIGN_STATUSES, type CampaignStatus } from '../campaign-state.js';
+import { MESSAGE_STATUSES, type MessageStatus } from '../campaign-message.entity.js';
+
+const SENDER = /^(?:[A-Za-z0-9 ]{1,11}|\+?\d{1,16})$/;
+
+export class CreateCampaignDto {
+  @ApiProperty({ maxLength: 200 }) @IsString() @MinLength(1) @MaxLength(200) name: string;
+  @ApiProperty({ maxLength: 1600, description: 'May hold {{placeholders}} filled from each recipient\'s variables' })
+  @IsString() @MinLength(1) @MaxLength(1600) text: string;
+  @ApiPropertyOptional({ description: 'Alphanumeric 1–11 characters or numeric 1–16 digits; default: the traffic account\'s' })
+  @IsOptional() @IsString() @Matches(SENDER) sender?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'Creates the campaign already scheduled' })
+  @IsOptional() @IsDateString({ strict: true }) scheduledAt?: string;
+}
+
+export class UpdateCampaignDto {
+  @ApiPropertyOptional({ maxLength: 200 }) @IsOptional() @IsString() @MinLength(1) @MaxLength(200) name?: string;
+  @ApiPropertyOptional({ maxLength: 1600 }) @IsOptional() @IsString() @MinLength(1) @MaxLength(1600) text?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Matches(SENDER) sender?: string;
+}
+
+export class ScheduleCampaignDto {
+  @ApiProperty({ format: 'date-time' }) @IsDateString({ strict: true }) scheduledAt: string;
+}
+
+export class ListCampaignsQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: CAMPAIGN_STATUSES }) @IsOptional() @IsIn(CAMPAIGN_STATUSES) status?: CampaignStatus;
+}
+
+export class ListMessagesQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: MESSAGE_STATUSES }) @IsOptional() @IsIn(MESSAGE_STATUSES) status?: MessageStatus;
+}
+
+export class MetricsView {
+  @ApiProperty({ description: 'Sum of every bucket below' }) total: number;
+  @ApiProperty({ description: 'Waiting to be sent' }) queued: number;
+  @ApiProperty({ description: 'Claimed by a worker; the Mitto call is in flight' }) sending: number;
+  @ApiProperty({ description: 'Accepted by Mitto, no delivery report yet' }) sent: number;
+  @ApiProperty({ description: 'The Mitto call had an ambiguous outcome; settled by a report or a status lookup' }) unknown: number;
+  @ApiProperty() delivered: number;
+  @ApiProperty({ description: 'Accepted by Mitto, then reported not delivered (charged)' }) undelivered: number;
+  @ApiProperty({ description: 'Never accepted by Mitto (refunded)' }) failed: number;
+  @ApiProperty({ description: 'Not sent because the campaign was cancelled (refunded)' }) cancelled: number;
+  @ApiProperty({ description: 'Not sent: suppressed number or missing variable (refunded)' }) skipped: number;
+}
+
+export class CampaignView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() text: string;
+  @ApiProperty({ nullable: true, type: String }) sender: string | null;
+  @ApiProperty({ enum: CAMPAIGN_STATUSES }) status: CampaignStatus;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) scheduledAt: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) startedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) completedAt: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiProperty({ type: MetricsView }) metrics: MetricsView;
+}
+
+export class CampaignStatusView {
+  @ApiProperty({ type: CampaignView }) campaign: CampaignView;
+  @ApiProperty({ type: MetricsView }) metrics: MetricsView;
+  @ApiProperty({ description: 'Share of messages with an outcome (0..1)' }) progress: number;
+  @ApiProperty({ description: 'Credits still held for messages without an outcome' }) creditsReserved: number;
+}
+
+export class CampaignPageView {
+  @ApiProperty({ type: [CampaignView] }) items: CampaignView[];
+  @ApiProperty() total: number;
+  @ApiProperty() page: number;
+  @ApiProperty() limit: number;
+}
+
+export class MessageView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() phone: string;
+  @ApiProperty({ enum: MESSAGE_STATUSES }) status: MessageStatus;
+  @ApiProperty({ nullable: true, type: String }) providerMessageId: string | null;
+  @ApiProperty({ nullable: true, type: String }) bulkId: string | null;
+  @ApiProperty() retryCount: number;
+  @ApiProperty({ nullable: true, type: String }) errorCode: string | null;
+  @ApiProperty({ nullable: true, type: String }) errorMessage: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) sentAt: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) deliveredAt: string | null;
+}
+
+export class MessagePageView {
+  @ApiProperty({ type: [MessageView] }) items: MessageView[];
+  @ApiProperty() total: number;
+  @ApiProperty() page: number;
+  @ApiProperty() limit: number;
+}
+
+export class EstimateView {
+  @ApiProperty({ description: 'Recipients that will be sent to' }) recipients: number;
+  @ApiProperty() segments: number;
+  @ApiProperty() credits: number;
+  @ApiProperty({ enum: ['GSM-7', 'UCS-2', 'mixed'] }) encoding: 'GSM-7' | 'UCS-2' | 'mixed';
+  @ApiProperty({ type: [String] }) nonGsmCharacters: string[];
+  @ApiProperty({ description: 'Recipients that will not be sent (missing variables, suppressed)' }) skipped: number;
+}

@@ -1,0 +1,15 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/** A Mitto traffic account: the API key and sender that messages go out with. */
+@Entity('traffic_accounts')
+export class TrafficAccount {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column('text') name: string;
+  @Column('uuid', { name: 'mitto_traffic_account_id' }) mittoTrafficAccountId: string;
+  /** Secret: sent to Mitto, never returned by the API nor logged. Null = MITTO_API_KEY. */
+  @Column('text', { name: 'api_key', nullable: true, select: false }) apiKey: string | null;
+  @Column('text', { name: 'default_sender' }) defaultSender: string;
+  @Column('integer', { name: 'rate_limit_per_second', nullable: true }) rateLimitPerSecond: number | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}
