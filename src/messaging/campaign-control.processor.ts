@@ -1,0 +1,43 @@
+import type { OnApplicationBootstrap } from '@nestjs/common';
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { ConfigService } from '@nestjs/config';
+import type { Job } from 'bullmq';
+import type { AppConfig } from '../config/app.config.js';
+import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.service.js';
+import { CampaignControlQueue } from '../queues/campaign-control.queue.js';
+import { JOB, QUEUES, type DispatchCampaignJob, type StartScheduledJob } from '../queues/queue-names.js';
+import { CampaignDispatcherService } from './campaign-dispatcher.service.js';
+import { RecoverySweeperService } from './recovery-sweeper.service.js';
+
+/** Worker of campaign-level jobs: dispatching batches, scheduled starts and the recovery sweep. */
+@Processor(QUEUES.campaigns, { concurrency: 4 })
+export class CampaignControlProcessor extends WorkerHost implements OnApplicationBootstrap {
+  constructor(
+    private readonly dispatcher: CampaignDispatcherService,
+    private readonly lifecycle: CampaignLifecycleService,
+    private readonly sweeper: RecoverySweeperService,
+    private readonly control: CampaignControlQueue,
+    private readonly config: ConfigService<AppConfig, true>,
+  ) {
+    super();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.control.ensureSweeper(this.config.get('recovery', { infer: true }).sweeperIntervalMs);
+  }
+
+  async process(job: Job): Promise<unknown> {
+    switch (job.name) {
+      case JOB.dispatch:
+        return this.dispatcher.dispatch(job.data as DispatchCampaignJob);
+      case JOB.startScheduled: {
+        const data = job.data as StartScheduledJob;
+        return this.lifecycle.startScheduled(data.campaignId, data.scheduledAt);
+      }
+      case JOB.sweep:
+        return this.sweeper.sweep();
+      default:
+        throw new Error(`No handler for job ${job.name} on ${QUEUES.campaigns}`);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig } from '../config/app.config.js';
+import { CampaignsModule } from '../campaigns/campaigns.module.js';
+import { RateLimitingModule } from '../rate-limiting/rate-limiting.module.js';
+import { MittoClient } from './mitto.client.js';
+import { MITTO_CLIENT_OPTIONS, type MittoClientOptions } from './mitto.types.js';
+import { BulkSmsSender } from './bulk-sms.sender.js';
+import { SingleSmsSender } from './single-sms.sender.js';
+import { SMS_SENDER } from './sms-sender.js';
+import { BatchSendingService } from './batch-sending.service.js';
+import { CampaignDispatcherService } from './campaign-dispatcher.service.js';
+import { RecoverySweeperService } from './recovery-sweeper.service.js';
+
+/**
+ * Mitto client, the two senders (USE_BULK_SMS picks one, here and nowhere else), batch sending,
+ * dispatching and recovery. The processors that drive them live in WorkersModule (APP_ROLE).
+ */
+@Module({
+  imports: [CampaignsModule, RateLimitingModule],
+  providers: [
+    {
+      provide: MITTO_CLIENT_OPTIONS,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>): MittoClientOptions => {
+        const m = config.get('mitto', { infer: true });
+        return { baseUrl: m.baseUrl, connectTimeoutMs: m.connectTimeoutMs, requestTimeoutMs: m.requestTimeoutMs, maxConnections: m.maxConnections };
+      },
+    },
+    MittoClient,
+    BulkSmsSender,
+    SingleSmsSender,
+    {
+      provide: SMS_SENDER,
+      inject: [ConfigService, BulkSmsSender, SingleSmsSender],
+      useFactory: (config: ConfigService<AppConfig, true>, bulk: BulkSmsSender, single: SingleSmsSender) =>
+        config.get('sending', { infer: true }).useBulk ? bulk : single,
+    },
+    BatchSendingService,
+    CampaignDispatcherService,
+    RecoverySweeperService,
+  ],
+  exports: [MittoClient, BatchSendingService, CampaignDispatcherService, RecoverySweeperService, SMS_SENDER],
+})
+export class MessagingModule {}

@@ -1,0 +1,18 @@
+/** What a send needs from the rate limiter (see rate-limiter.service.ts and docs/RATE_LIMITING.md). */
+export interface RateLimitKeys {
+  trafficAccountId: string;
+  /** Requests per window for this account (DB override or RATE_LIMIT_TRAFFIC_ACCOUNT_MAX). */
+  accountMax: number;
+  accountWindowMs: number;
+  tenantId: string;
+  tenantMax: number;
+  tenantWindowMs: number;
+}
+
+export interface RateLimitDecision {
+  /** True when both keys were charged; false when neither was (wait `waitMs`, then try again). */
+  granted: boolean;
+  waitMs: number;
+  /** Which limit refused: the account's, the tenant's, or provider pushback after a 429. */
+  scope?: 'account' | 'tenant' | 'pushback';
+}

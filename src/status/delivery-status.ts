@@ -1,0 +1,111 @@
+// Pure rules for turning a Mitto delivery status (webhook report or GET /Messages/{id}) into a move of
+// one of our messages. No I/O: the SQL in status-updates.repository.ts applies exactly these rules.
+import type { MessageStatus } from '../campaigns/campaign-message.entity.js';
+import { mittoDeliveryBucket } from '../messaging/mitto-outcome.js';
+import type { MittoDeliveryBucket, MittoMessageStatus } from '../messaging/mitto.types.js';
+
+/** Statuses a delivery status can move a message to. */
+export type ReportTarget = Extract<MessageStatus, 'sent' | 'delivered' | 'undelivered'>;
+
+/**
+ * Forward-only order of the statuses a report may move. A message moves only to a strictly higher
+ * rank, so replays and late reports change nothing. `unknown` ranks below `sent`: a pending report
+ * settles an ambiguous send as "Mitto has it". `failed`, `cancelled` and `skipped` are absent: they
+ * never move (failed = Mitto never took it; cancelled/skipped = never sent).
+ */
+export const STATUS_RANK: Readonly<Partial<Record<MessageStatus, number>>> = {
+  queued: 0,
+  sending: 0,
+  unknown: 1,
+  sent: 2,
+  delivered: 3,
+  undelivered: 3,
+};
+
+/** Whether a message in `current` may move to `target` (strictly forward). */
+export function canMove(current: MessageStatus, target: ReportTarget): boolean {
+  const from = STATUS_RANK[current];
+  return from !== undefined && from < STATUS_RANK[target]!;
+}
+
+/** The same rule as SQL: a CASE giving the rank of `column`, NULL for statuses that never move. */
+export function rankSql(column: string): string {
+  const whens = Object.entries(STATUS_RANK).map(([status, rank]) => `WHEN '${status}' THEN ${rank}`);
+  return `(CASE ${column} ${whens.join(' ')} END)`;
+}
+
+/** Mitto bucket → our status. `unknown` (a value we have never seen) is treated as still pending. */
+export function targetOf(bucket: MittoDeliveryBucket): ReportTarget {
+  switch (bucket) {
+    case 'delivered':
+      return 'delivered';
+    case 'failed':
+      return 'undelivered';
+    case 'pending':
+    case 'unknown':
+      return 'sent';
+  }
+}
+
+/** One status to apply, matched by provider id first, then by our message id (the `reference`). */
+export interface StatusUpdate {
+  providerMessageId: string;
+  /** Our message id when the reference is a UUID; anything else cannot name a message. */
+  messageId: string | null;
+  target: ReportTarget;
+  bucket: MittoDeliveryBucket;
+  /** Raw Mitto value, stored in `provider_status`. */
+  rawStatus: string;
+  errorCode: string | null;
+  errorMessage: string | null;
+  /** Report time (becomes `delivered_at`); null when absent or unreadable. */
+  reportedAt: Date | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_ID = 200;
+const MAX_RAW_STATUS = 100;
+const MAX_ERROR_MESSAGE = 1000;
+
+export function asMessageId(reference: string | undefined): string | null {
+  const ref = reference?.trim();
+  return ref && UUID.test(ref) ? ref.toLowerCase() : null;
+}
+
+/** ISO-8601; a timestamp without a zone is read as UTC (Mitto's zone is not documented). */
+export function parseReportTime(value: string | undefined, nowMs = Date.now()): Date | null {
+  if (!value) return null;
+  const text = value.trim();
+  const zoned = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : `${text}Z`;
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(zoned)) return null;
+  const ms = Date.parse(zoned);
+  // A clock far in the future would make delivered_at meaningless; keep "now" instead.
+  if (Number.isNaN(ms) || ms > nowMs + 24 * 3600_000) return null;
+  return new Date(ms);
+}
+
+/** `DELIVERY_` + the raw status in upper snake case (e.g. `Failure` → `DELIVERY_FAILURE`). */
+export function deliveryErrorCode(rawStatus: string): string {
+  const code = rawStatus.trim().toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 50);
+  return `DELIVERY_${code || 'UNKNOWN'}`;
+}
+
+/** Turns a Mitto Message (report or lookup) into the update to apply; `messageId` overrides the reference. */
+export function toStatusUpdate(message: MittoMessageStatus, nowMs = Date.now(), messageId?: string): StatusUpdate | null {
+  const providerMessageId = message.messageId.trim();
+  if (!providerMessageId || providerMessageId.length > MAX_ID) return null;
+  const rawStatus = message.deliveryStatus.trim().slice(0, MAX_RAW_STATUS);
+  const bucket = mittoDeliveryBucket(rawStatus);
+  const target = targetOf(bucket);
+  const failed = target === 'undelivered';
+  return {
+    providerMessageId,
+    messageId: messageId ?? asMessageId(message.reference),
+    target,
+    bucket,
+    rawStatus,
+    errorCode: failed ? deliveryErrorCode(rawStatus) : null,
+    errorMessage: failed && message.description ? message.description.slice(0, MAX_ERROR_MESSAGE) : null,
+    reportedAt: target === 'delivered' ? parseReportTime(message.updatedAt, nowMs) : null,
+  };
+}

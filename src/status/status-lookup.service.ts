@@ -1,0 +1,120 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { MittoClient } from '../messaging/mitto.client.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { RateLimiterService } from '../rate-limiting/rate-limiter.service.js';
+import { toStatusUpdate, type StatusUpdate } from './delivery-status.js';
+import { StatusWriter } from './status-writer.service.js';
+import type { LookupAccount } from './traffic-accounts.lookup.js';
+
+/** A message to ask Mitto about. */
+export interface LookupTarget {
+  id: string;
+  campaignId: string;
+  providerMessageId: string;
+}
+
+export interface LookupOptions {
+  /** Lookups in flight at once. */
+  concurrency: number;
+  /** Longest wait for one rate-limit permit; past it the run stops (the rest is left for later). */
+  maxPermitWaitMs: number;
+}
+
+export interface LookupSummary {
+  /** Targets we asked about (answered or not). */
+  attempted: number;
+  /** Answered: found or not found. */
+  checked: number;
+  updated: number;
+  notFound: number;
+  errors: number;
+  /** Why the run ended before the last target, if it did. */
+  stoppedBy?: 'rate-limit' | 'mitto-throttled' | 'mitto-unavailable';
+}
+
+/** Updates are written in groups of this size while lookups go on (live progress for SSE). */
+const WRITE_EVERY = 200;
+/** Consecutive failed lookups after which Mitto is taken as down and the run stops. */
+const MAX_CONSECUTIVE_ERRORS = 10;
+
+/**
+ * Asks Mitto `GET /Messages/{id}` about messages, with bounded concurrency and a rate-limit permit
+ * per lookup (the sending budget of the message's traffic account), and applies the answers through
+ * the same writer as the webhook (forward-only). Used by refresh-status and reconciliation.
+ */
+@Injectable()
+export class StatusLookupService {
+  private readonly logger = new Logger(StatusLookupService.name);
+
+  constructor(
+    private readonly mitto: MittoClient,
+    private readonly limiter: RateLimiterService,
+    private readonly writer: StatusWriter,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async lookUp(targets: LookupTarget[], accounts: Map<string, LookupAccount>, options: LookupOptions): Promise<LookupSummary> {
+    const summary: LookupSummary = { attempted: 0, checked: 0, updated: 0, notFound: 0, errors: 0 };
+    let next = 0;
+    let consecutiveErrors = 0;
+    let buffer: StatusUpdate[] = [];
+    const writes: Array<Promise<void>> = [];
+    const flush = (): void => {
+      if (buffer.length === 0) return;
+      const chunk = buffer;
+      buffer = [];
+      writes.push(this.writer.write(chunk).then((outcomes) => {
+        summary.updated += outcomes.filter((o) => o.moved).length;
+      }));
+    };
+
+    const worker = async (): Promise<void> => {
+      while (!summary.stoppedBy && next < targets.length) {
+        const target = targets[next++];
+        const account = accounts.get(target.campaignId);
+        if (!account) continue;
+        if (!(await this.permit(account, options.maxPermitWaitMs))) {
+          summary.stoppedBy ??= 'rate-limit';
+          return;
+        }
+        summary.attempted++;
+        const end = this.metrics.mittoCalls.startTimer({ endpoint: 'status' });
+        const answer = await this.mitto.getMessage(account.apiKey, target.providerMessageId);
+        end({ outcome: answer.kind });
+        if (answer.kind === 'error') {
+          summary.errors++;
+          if (answer.retryAfterMs !== undefined) summary.stoppedBy ??= 'mitto-throttled';
+          else if (++consecutiveErrors >= MAX_CONSECUTIVE_ERRORS) summary.stoppedBy ??= 'mitto-unavailable';
+          continue;
+        }
+        consecutiveErrors = 0;
+        summary.checked++;
+        if (answer.kind === 'not-found') {
+          summary.notFound++;
+          continue;
+        }
+        const update = toStatusUpdate({ ...answer.message, messageId: target.providerMessageId }, Date.now(), target.id);
+        if (update) buffer.push(update);
+        if (buffer.length >= WRITE_EVERY) flush();
+      }
+    };
+
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+    flush();
+    await Promise.all(writes);
+    if (summary.stoppedBy) this.logger.warn({ ...summary }, 'status lookups stopped early');
+    return summary;
+  }
+
+  /** One permit of the account (and tenant) budget; false when it did not come in time. */
+  private async permit(account: LookupAccount, maxWaitMs: number): Promise<boolean> {
+    try {
+      const decision: unknown = await this.limiter.acquireOrWait(account.limits, 1, maxWaitMs);
+      // The limiter resolves when a permit is granted; a decision object may also say it was not.
+      return !(typeof decision === 'object' && decision !== null && 'granted' in decision && decision.granted === false);
+    } catch (e) {
+      this.logger.warn({ err: e }, 'no rate-limit permit for a status lookup');
+      return false;
+    }
+  }
+}

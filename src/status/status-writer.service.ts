@@ -1,0 +1,97 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.service.js';
+import { CampaignEvents } from '../events/campaign-events.js';
+import type { StatusUpdate } from './delivery-status.js';
+import { StatusUpdatesRepository, type UpdateOutcome } from './status-updates.repository.js';
+
+/** Statements in flight per process; more requests wait and go together into the next statement. */
+const MAX_IN_FLIGHT = 2;
+/** Upper bound of updates per statement (a single larger request still goes alone, whole). */
+const MAX_UPDATES_PER_STATEMENT = 10_000;
+/** A message leaving one of these may let its campaign finish. */
+const OPEN_STATUSES = new Set(['queued', 'sending', 'unknown']);
+
+interface Pending {
+  updates: StatusUpdate[];
+  resolve(outcomes: UpdateOutcome[]): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The one code path that applies delivery statuses (webhook, refresh, reconciliation). Concurrent
+ * callers are coalesced: while statements are in flight, new requests queue up and the next
+ * statement carries all of them. After each statement: one event per touched campaign, and a
+ * finish check for campaigns whose messages left an open status.
+ */
+@Injectable()
+export class StatusWriter {
+  private readonly logger = new Logger(StatusWriter.name);
+  private readonly queue: Pending[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly repository: StatusUpdatesRepository,
+    private readonly lifecycle: CampaignLifecycleService,
+    private readonly events: CampaignEvents,
+  ) {}
+
+  write(updates: StatusUpdate[]): Promise<UpdateOutcome[]> {
+    if (updates.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ updates, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
+      const group: Pending[] = [this.queue.shift()!];
+      let size = group[0].updates.length;
+      while (this.queue.length > 0 && size + this.queue[0].updates.length <= MAX_UPDATES_PER_STATEMENT) {
+        size += this.queue[0].updates.length;
+        group.push(this.queue.shift()!);
+      }
+      this.inFlight++;
+      void this.flush(group).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async flush(group: Pending[]): Promise<void> {
+    let outcomes: UpdateOutcome[];
+    try {
+      outcomes = await this.repository.apply(group.flatMap((p) => p.updates));
+    } catch (e) {
+      for (const p of group) p.reject(e);
+      return;
+    }
+    // Events and finish checks go out before callers hear back, so a caller that reads right after
+    // sees the consequences too.
+    await this.afterMoves(outcomes);
+    let offset = 0;
+    for (const p of group) {
+      p.resolve(outcomes.slice(offset, offset + p.updates.length));
+      offset += p.updates.length;
+    }
+  }
+
+  private async afterMoves(outcomes: UpdateOutcome[]): Promise<void> {
+    const touched = new Set<string>();
+    const mayFinish = new Set<string>();
+    for (const o of outcomes) {
+      if (!o.moved || !o.campaignId) continue;
+      touched.add(o.campaignId);
+      if (o.previous && OPEN_STATUSES.has(o.previous)) mayFinish.add(o.campaignId);
+    }
+    for (const id of mayFinish) {
+      try {
+        await this.lifecycle.finishIfDone(id);
+      } catch (e) {
+        this.logger.warn({ err: e, campaignId: id }, 'finish check after delivery statuses failed; the sweeper will retry');
+      }
+    }
+    for (const id of touched) this.events.changed(id);
+  }
+}

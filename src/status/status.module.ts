@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+
+/** Delivery reports, status refresh, live events and operations endpoints. */
+@Module({})
+export class StatusModule {}

@@ -1,0 +1,61 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/app.config.js';
+import type { RateLimitKeys } from '../rate-limiting/rate-limiter.types.js';
+
+/** What a status lookup needs for one campaign: the account's API key and its rate-limit keys. */
+export interface LookupAccount {
+  apiKey: string;
+  limits: RateLimitKeys;
+}
+
+/**
+ * API keys and rate-limit keys of the traffic accounts of some campaigns, built exactly like the
+ * batch sender does (batch-sending.service.ts `context`), so lookups and sends share one budget.
+ */
+@Injectable()
+export class TrafficAccountsLookup {
+  private readonly logger = new Logger(TrafficAccountsLookup.name);
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly config: ConfigService<AppConfig, true>,
+  ) {}
+
+  async forCampaigns(campaignIds: string[]): Promise<Map<string, LookupAccount>> {
+    const out = new Map<string, LookupAccount>();
+    if (campaignIds.length === 0) return out;
+    const rows: Array<{ id: string; tenant_id: string; account_id: string; api_key: string | null; account_rps: number | null; tenant_rps: number | null }> =
+      await this.db.query(
+        `SELECT c.id, c.tenant_id, a.id AS account_id, a.api_key, a.rate_limit_per_second AS account_rps,
+                t.rate_limit_per_second AS tenant_rps
+           FROM campaigns c
+           JOIN tenants t ON t.id = c.tenant_id
+           JOIN traffic_accounts a ON a.id = c.traffic_account_id
+          WHERE c.id = ANY($1::uuid[])`,
+        [campaignIds],
+      );
+    const limits = this.config.get('rateLimits', { infer: true });
+    const fallbackKey = this.config.get('mitto', { infer: true }).defaultApiKey;
+    for (const row of rows) {
+      const apiKey = row.api_key ?? fallbackKey;
+      if (!apiKey) {
+        this.logger.error({ campaignId: row.id }, 'traffic account has no API key and MITTO_API_KEY is not set');
+        continue;
+      }
+      out.set(row.id, {
+        apiKey,
+        limits: {
+          trafficAccountId: row.account_id,
+          accountMax: row.account_rps ?? limits.trafficAccount.max,
+          accountWindowMs: row.account_rps ? 1000 : limits.trafficAccount.windowMs,
+          tenantId: row.tenant_id,
+          tenantMax: row.tenant_rps ?? limits.tenant.max,
+          tenantWindowMs: row.tenant_rps ? 1000 : limits.tenant.windowMs,
+        },
+      });
+    }
+    return out;
+  }
+}
