@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startApp, startSandbox, type TestApp } from './support/test-app.js';
+import { createTenant, phone, waitFor } from './support/api.js';
+import type { MittoSandbox } from '../src/mitto-sandbox/sandbox-server.js';
+
+/** The seed's functional checklist against the sandbox: every recipient sent exactly once. */
+describe.each([
+  ['bulk', 'true'],
+  ['single', 'false'],
+])('sending (%s flow)', (_mode, useBulk) => {
+  let app: TestApp;
+  let sandbox: MittoSandbox;
+
+  beforeAll(async () => {
+    const sbx = await startSandbox();
+    sandbox = sbx.sandbox;
+    app = await startApp({
+      MITTO_BASE_URL: sbx.url,
+      USE_BULK_SMS: useBulk,
+      SMS_BATCH_SIZE: '50',
+      RATE_LIMIT_TRAFFIC_ACCOUNT_MAX: '1000',
+      RATE_LIMIT_TENANT_MAX: '1000',
+      QUEUE_RATE_MAX: '1000',
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await sandbox?.stop();
+  });
+
+  async function runCampaign(size: number, offset: number) {
+    const t = await createTenant(app.url, { credits: size * 2 });
+    const c = await t.api.post('/api/campaigns', { name: `c${size}`, text: 'Hi {{name}}, 20% off today' });
+    expect(c.status).toBe(201);
+    const recipients = Array.from({ length: size }, (_, i) => ({ phone: phone(offset + i), variables: { name: `N${i}` } }));
+    const imported = await t.api.post(`/api/campaigns/${c.body.id}/recipients`, { recipients });
+    expect(imported.body).toMatchObject({ accepted: size, duplicates: 0, invalid: 0 });
+    const enq = await t.api.post(`/api/campaigns/${c.body.id}/enqueue`);
+    expect(enq.status).toBe(202);
+    expect(enq.body.campaign.status).toBe('sending');
+    const done = await waitFor(async () => {
+      const s = await t.api.get(`/api/campaigns/${c.body.id}/status`);
+      return s.body.campaign.status === 'completed' ? s.body : undefined;
+    }, 60_000);
+    return { t, campaignId: c.body.id as string, done };
+  }
+
+  it.each([[20], [700]])('a campaign of %i completes with each recipient sent exactly once', async (size) => {
+    const offset = size * 10 + (useBulk === 'true' ? 0 : 5_000_000);
+    const { t, done } = await runCampaign(size, offset);
+    expect(done.metrics.total).toBe(size);
+    expect(done.metrics.sent + done.metrics.delivered + done.metrics.undelivered).toBe(size);
+    const stats = sandbox.stats();
+    expect(stats.duplicateReferences).toBe(0);
+    for (const i of [0, size - 1]) expect(sandbox.messagesFor(phone(offset + i))).toHaveLength(1);
+    const me = await t.api.get('/api/me');
+    expect(me.body.credits).toEqual({ balance: size, reserved: 0 });
+  }, 90_000);
+});

@@ -1,0 +1,56 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module.js';
+import { buildConfig } from '../../src/config/app.config.js';
+import type { AppRole } from '../../src/config/env.schema.js';
+import { configureHttpApp } from '../../src/http-app.js';
+import { MittoSandbox } from '../../src/mitto-sandbox/sandbox-server.js';
+import { migrateTestDatabase } from './test-database.js';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789';
+export const WEBHOOK_SECRET = 'test-webhook-secret';
+export const SANDBOX_KEY = 'sandbox-key';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  url: string;
+  db: DataSource;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the real application in this process (real PostgreSQL, Redis and the given Mitto base URL)
+ * on a random port, with its own BullMQ prefix so parallel test files never share queues.
+ */
+export async function startApp(overrides: Record<string, string> = {}, role: AppRole = 'all'): Promise<TestApp> {
+  const env: Record<string, string> = {
+    APP_ROLE: role,
+    ADMIN_API_KEY: ADMIN_KEY,
+    MITTO_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    MITTO_API_KEY: SANDBOX_KEY,
+    QUEUE_PREFIX: `t-${randomUUID().slice(0, 8)}`,
+    QUEUE_BACKOFF_MS: '50',
+    SWEEPER_INTERVAL_MS: '1000',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    ...overrides,
+  };
+  Object.assign(process.env, env);
+  await migrateTestDatabase(process.env.DATABASE_URL!);
+  const config = buildConfig(process.env);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(role), { bodyParser: false, bufferLogs: true, abortOnError: false });
+  configureHttpApp(app, config);
+  app.enableShutdownHooks();
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, url: `http://127.0.0.1:${port}`, db: app.get(DataSource), env, close: () => app.close() };
+}
+
+export async function startSandbox(options: Record<string, unknown> = {}): Promise<{ sandbox: MittoSandbox; url: string }> {
+  const sandbox = new MittoSandbox({ apiKeys: [SANDBOX_KEY], reportDelayMs: 50, ...options });
+  const { url } = await sandbox.start(0);
+  return { sandbox, url };
+}
