@@ -9,7 +9,6 @@ import { CampaignControlQueue } from '../queues/campaign-control.queue.js';
 import { Campaign } from './campaign.entity.js';
 import { CampaignsService } from './campaigns.service.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
-import { metricsFromCounts } from './campaign-metrics.js';
 import type { CampaignStatusView, CampaignView } from './dto/campaign.dto.js';
 import { statusesAllowing } from './campaign-state.js';
 
@@ -196,9 +195,5 @@ export class CampaignLifecycleService {
     const campaign = await this.campaigns.find(tenantId, id);
     if (rows.length === 0) CampaignsService.assertCan(campaign, action);
     return this.campaigns.view(campaign);
-  }
-
-  async metrics(campaignId: string) {
-    return metricsFromCounts(await this.messageRows.counts(campaignId));
   }
 }

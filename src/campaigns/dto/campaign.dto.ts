@@ -12,7 +12,7 @@ export class CreateCampaignDto {
   @IsString() @MinLength(1) @MaxLength(1600) text: string;
   @ApiPropertyOptional({ description: 'Alphanumeric 1–11 characters or numeric 1–16 digits; default: the traffic account\'s' })
   @IsOptional() @IsString() @Matches(SENDER) sender?: string;
-  @ApiPropertyOptional({ format: 'date-time', description: 'Creates the campaign already scheduled' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'Planned start, stored with the draft; POST /schedule schedules it' })
   @IsOptional() @IsDateString({ strict: true }) scheduledAt?: string;
 }
 
