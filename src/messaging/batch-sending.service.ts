@@ -108,7 +108,8 @@ export class BatchSendingService {
     this.events.changed(job.campaignId);
 
     if (retry?.throttled) {
-      const waitMs = retry.retryAfterMs ?? 1000;
+      // Honour Retry-After, within reason: a garbage value must not park the account for hours.
+      const waitMs = Math.min(Math.max(retry.retryAfterMs ?? 1000, 100), 60_000);
       await this.limiter.pushback(ctx.limits.trafficAccountId, waitMs);
       throw new BatchThrottled(waitMs, 'pushback');
     }

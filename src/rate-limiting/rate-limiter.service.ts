@@ -89,8 +89,8 @@ export class RateLimiterService {
    * would succeed for the binding limit (`scope`), unless someone else takes the slot first.
    */
   async acquire(keys: RateLimitKeys, cost = 1): Promise<RateLimitDecision> {
-    const k = this.keysFor(keys.trafficAccountId, keys.tenantId);
     try {
+      const k = this.keysFor(keys.trafficAccountId, keys.tenantId);
       const reply = await this.withTimeout(
         this.commands()[ACQUIRE_COMMAND](
           k.account,
