@@ -53,15 +53,17 @@ export class RecipientsImportService {
     const result: ImportResult = { accepted: 0, duplicates: 0, suppressed: 0, invalid: 0, invalidSamples: [] };
     let chunk: NewMessageRow[] = [];
     let chunkNonGsm = new Set<string>();
-    let pending: Promise<void> = Promise.resolve();
+    let inFlight: Promise<void> | undefined;
 
-    const flush = () => {
+    // At most one chunk is being written while the next one is parsed and validated.
+    const flush = async () => {
       const rowsToWrite = chunk;
       const chars = [...chunkNonGsm];
       chunk = [];
       chunkNonGsm = new Set();
-      // One write in flight while the next chunk is parsed; errors surface on the next await.
-      pending = pending.then(() => this.writeChunk(campaign, rowsToWrite, chars, result));
+      if (inFlight) await inFlight;
+      inFlight = this.writeChunk(campaign, rowsToWrite, chars, result);
+      inFlight.catch(() => undefined); // surfaced by the next await
     };
 
     for await (const raw of rows as AsyncIterable<RawRecipient | { row: number; error: string }>) {
@@ -82,13 +84,10 @@ export class RecipientsImportService {
         ucs2: evaluated.encoding === 'UCS-2',
       });
       for (const ch of evaluated.nonGsm) chunkNonGsm.add(ch);
-      if (chunk.length >= CHUNK) {
-        flush();
-        await pending;
-      }
+      if (chunk.length >= CHUNK) await flush();
     }
-    if (chunk.length > 0) flush();
-    await pending;
+    if (chunk.length > 0) await flush();
+    if (inFlight) await inFlight;
     return result;
   }
 

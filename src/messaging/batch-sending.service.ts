@@ -14,6 +14,8 @@ import { CampaignEvents } from '../events/campaign-events.js';
 import type { SendBatchJob } from '../queues/queue-names.js';
 import { SMS_SENDER, type OutgoingSms, type SmsSender } from './sms-sender.js';
 
+const IN_PLACE_WAIT_MS = 250;
+
 /** The batch must wait `waitMs` before trying again; it costs no retry attempt. */
 export class BatchThrottled extends Error {
   constructor(readonly waitMs: number, readonly scope: string) {
@@ -67,7 +69,9 @@ export class BatchSendingService {
     const ctx = await this.context(job.campaignId);
     if (!ctx || ctx.status !== 'sending') return { sent: 0, claimed: 0 };
 
-    const permit = await this.limiter.acquire(ctx.limits);
+    // Short waits are slept in place (keeps the account's limit fully used); longer ones hand the
+    // slot back: the job returns to `delayed` for exactly the wait, and other tenants' batches run.
+    const permit = await this.limiter.acquireWithin(ctx.limits, 1, IN_PLACE_WAIT_MS);
     if (!permit.granted) throw new BatchThrottled(permit.waitMs, permit.scope ?? 'account');
 
     const stopTimer = this.metrics.batchSeconds.startTimer({ mode: this.sender.mode });
