@@ -1,0 +1,19 @@
+import { describe, expect, it } from '@jest/globals';
+import { metricsFromCounts, progressOf } from './campaign-metrics.js';
+
+describe('campaign metrics', () => {
+  it('total is the sum of every bucket, missing buckets are 0', () => {
+    const m = metricsFromCounts([
+      { status: 'queued', messages: '5' },
+      { status: 'sent', messages: 3 },
+      { status: 'delivered', messages: '2' },
+      { status: 'failed', messages: '1' },
+    ]);
+    expect(m).toEqual({ total: 11, queued: 5, sending: 0, sent: 3, unknown: 0, delivered: 2, undelivered: 0, failed: 1, cancelled: 0, skipped: 0 });
+  });
+
+  it('progress counts messages that left queued/sending', () => {
+    expect(progressOf(metricsFromCounts([{ status: 'queued', messages: 1 }, { status: 'sent', messages: 3 }]))).toBe(0.75);
+    expect(progressOf(metricsFromCounts([]))).toBe(0);
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from '@jest/globals';
+import { buildConfig } from './app.config.js';
+
+describe('environment validation', () => {
+  it('starts with no variables at all, on the seed defaults', () => {
+    const c = buildConfig({});
+    expect(c.sending).toMatchObject({ useBulk: false, batchSize: 200, workerConcurrency: 5, retries: 5, backoffMs: 3000 });
+    expect(c.rateLimits).toEqual({
+      trafficAccount: { max: 100, windowMs: 1000 },
+      tenant: { max: 50, windowMs: 1000 },
+      queue: { max: 50, durationMs: 1000 },
+    });
+    expect(c.role).toBe('all');
+  });
+
+  it('parses numbers and booleans from strings', () => {
+    const c = buildConfig({ SMS_BATCH_SIZE: '50', USE_BULK_SMS: 'true', APP_ROLE: 'worker' });
+    expect(c.sending.batchSize).toBe(50);
+    expect(c.sending.useBulk).toBe(true);
+    expect(c.role).toBe('worker');
+  });
+
+  it.each([
+    ['SMS_BATCH_SIZE', 'abc'],
+    ['SMS_BATCH_SIZE', '0'],
+    ['USE_BULK_SMS', 'yes please'],
+    ['APP_ROLE', 'both'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['ADMIN_API_KEY', 'short'],
+    ['DEFAULT_PHONE_REGION', 'switzerland'],
+    ['UNKNOWN_POLICY', 'maybe'],
+  ])('refuses %s=%s, naming the variable', (name, value) => {
+    expect(() => buildConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
+  });
+
+  it('lists every bad variable at once', () => {
+    expect(() => buildConfig({ PORT: 'x', QUEUE_ATTEMPTS: '-1' })).toThrow(/PORT=[\s\S]*QUEUE_ATTEMPTS=|QUEUE_ATTEMPTS=[\s\S]*PORT=/);
+  });
+});
