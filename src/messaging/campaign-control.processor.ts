@@ -1,4 +1,4 @@
-import type { OnApplicationBootstrap } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { ConfigService } from '@nestjs/config';
 import type { Job } from 'bullmq';
@@ -11,7 +11,7 @@ import { RecoverySweeperService } from './recovery-sweeper.service.js';
 
 /** Worker of campaign-level jobs: dispatching batches, scheduled starts and the recovery sweep. */
 @Processor(QUEUES.campaigns, { concurrency: 4 })
-export class CampaignControlProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class CampaignControlProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly dispatcher: CampaignDispatcherService,
     private readonly lifecycle: CampaignLifecycleService,
@@ -24,6 +24,11 @@ export class CampaignControlProcessor extends WorkerHost implements OnApplicatio
 
   async onApplicationBootstrap(): Promise<void> {
     await this.control.ensureSweeper(this.config.get('recovery', { infer: true }).sweeperIntervalMs);
+  }
+
+  /** Stop taking jobs first on shutdown; a dispatch in progress finishes its chunk. */
+  async onModuleDestroy(): Promise<void> {
+    await this.worker.close();
   }
 
   async process(job: Job): Promise<unknown> {

@@ -1,4 +1,4 @@
-import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { ConfigService } from '@nestjs/config';
 import { DelayedError, type Job } from 'bullmq';
@@ -12,7 +12,7 @@ import { BatchSendingService, BatchThrottled } from './batch-sending.service.js'
  * Concurrency and the queue-wide limiter come from config (set before the worker starts).
  */
 @Processor(QUEUES.batches, { autorun: false, maxStalledCount: 3 })
-export class SmsBatchProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class SmsBatchProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SmsBatchProcessor.name);
 
   constructor(
@@ -28,6 +28,14 @@ export class SmsBatchProcessor extends WorkerHost implements OnApplicationBootst
     this.worker.concurrency = workerConcurrency;
     this.worker.opts.limiter = { max: queue.max, duration: queue.durationMs };
     void this.worker.run();
+  }
+
+  /**
+   * First step of shutdown (SIGTERM): stop taking jobs and wait for the batches in flight to write
+   * their results, while PostgreSQL connections are still open (they close later, on app shutdown).
+   */
+  async onModuleDestroy(): Promise<void> {
+    await this.worker.close();
   }
 
   async process(job: Job<SendBatchJob>, token?: string): Promise<{ sent: number; claimed: number }> {
