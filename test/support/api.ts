@@ -102,3 +102,49 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, ti
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Asserts the contract's error response: exact status and `{ error: { code, message, details? } }`. */
+export function expectError(res: ApiResponse, status: number, code: string): void {
+  const summary = { status: res.status, code: (res.body as any)?.error?.code };
+  if (summary.status !== status || summary.code !== code) {
+    throw new Error(`expected ${status} ${code}, got ${res.status} ${JSON.stringify(res.body)?.slice(0, 500)}`);
+  }
+  const error = (res.body as any).error;
+  if (typeof error.message !== 'string' || error.message.length === 0) throw new Error(`error.message missing: ${JSON.stringify(res.body)}`);
+  const extra = Object.keys(res.body as object).filter((k) => k !== 'error');
+  if (extra.length > 0) throw new Error(`unexpected top-level keys in error body: ${extra.join(', ')}`);
+  if (error.details !== undefined && (typeof error.details !== 'object' || error.details === null)) {
+    throw new Error(`error.details is not an object: ${JSON.stringify(res.body)}`);
+  }
+}
+
+/** Polls a campaign's status until `pred` holds; returns the last status body. */
+export async function waitForCampaign(
+  api: Api,
+  campaignId: string,
+  pred: (body: any) => boolean,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<any> {
+  let last: any;
+  try {
+    return await waitFor(async () => {
+      const s = await api.get(`/api/campaigns/${campaignId}/status`);
+      last = s.body;
+      return pred(s.body) ? s.body : undefined;
+    }, timeoutMs, everyMs);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; last status: ${JSON.stringify(last)}`, { cause: e });
+  }
+}
+
+/** Every message of a campaign (all pages). */
+export async function allMessages(api: Api, campaignId: string, status?: string): Promise<any[]> {
+  const items: any[] = [];
+  for (let page = 1; ; page++) {
+    const res = await api.get(`/api/campaigns/${campaignId}/messages?limit=500&page=${page}${status ? `&status=${status}` : ''}`);
+    if (res.status !== 200) throw new Error(`messages: ${res.status} ${JSON.stringify(res.body)}`);
+    items.push(...res.body.items);
+    if (res.body.items.length < 500) return items;
+  }
+}
