@@ -20,5 +20,13 @@ export default {
       globalSetup: '<rootDir>/support/global-setup.mjs',
       globalTeardown: '<rootDir>/support/global-teardown.mjs',
     },
+    {
+      ...common,
+      displayName: 'chaos',
+      rootDir: 'test',
+      testMatch: ['**/*.chaos-spec.ts'],
+      globalSetup: '<rootDir>/support/global-setup.mjs',
+      globalTeardown: '<rootDir>/support/global-teardown.mjs',
+    },
   ],
 };

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ChildProcess } from 'node:child_process';
+import { startApp, startSandbox, SANDBOX_KEY, type TestApp } from './support/test-app.js';
+import { Api, createTenant, phone, waitFor } from './support/api.js';
+import { spawnApp, stopProcess } from './support/worker-process.js';
+import type { MittoSandbox } from '../src/mitto-sandbox/sandbox-server.js';
+
+/**
+ * Rate limiting across processes (issue 5), measured by the sandbox's requests per second:
+ * 3 worker processes share one traffic account limited to 20 req/s; and two tenants on one account
+ * where a small campaign must not wait behind a large one.
+ */
+describe('rate limiting across worker processes', () => {
+  let api: TestApp;
+  let sandbox: MittoSandbox;
+  const workers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    const sbx = await startSandbox({ reportDelayMs: 60_000 });
+    sandbox = sbx.sandbox;
+    api = await startApp(
+      { MITTO_BASE_URL: sbx.url, USE_BULK_SMS: 'true', SMS_BATCH_SIZE: '10', QUEUE_RATE_MAX: '100000', WORKER_CONCURRENCY: '5' },
+      'api',
+    );
+    for (let i = 0; i < 3; i++) workers.push(await spawnApp({ ...api.env, APP_ROLE: 'worker' }));
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const w of workers) await stopProcess(w);
+    await api?.close();
+    await sandbox?.stop();
+  });
+
+  async function seed(t: Awaited<ReturnType<typeof createTenant>>, size: number, offset: number, name: string): Promise<string> {
+    const c = await t.api.post('/api/campaigns', { name, text: 'Limited' });
+    const csv = ['phone', ...Array.from({ length: size }, (_, i) => phone(offset + i))].join('\n');
+    const imported = await t.api.post(`/api/campaigns/${c.body.id}/recipients`, csv, { 'content-type': 'text/csv' });
+    expect(imported.body.accepted).toBe(size);
+    return c.body.id;
+  }
+
+  it('never exceeds 20 req/s on one account and uses >= 95 % of it (3 processes, batches of 10)', async () => {
+    sandbox.reset();
+    const t = await createTenant(api.url, { credits: 10_000, accountRateLimit: 20, rateLimitPerSecond: 1000 });
+    const id = await seed(t, 5_000, 0, 'utilisation');
+    expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
+    await waitFor(async () => (await t.api.get(`/api/campaigns/${id}/status`)).body.campaign.status === 'completed', 60_000, 500);
+
+    const perSecond = Object.entries(sandbox.stats().perSecondByApiKey[SANDBOX_KEY] ?? {})
+      .map(([second, n]) => [Number(second), n] as const)
+      .sort((a, b) => a[0] - b[0]);
+    // Full seconds only: drop the first and last (partial) seconds of the campaign.
+    const full = perSecond.slice(1, -1).map(([, n]) => n);
+    const max = Math.max(...perSecond.map(([, n]) => n));
+    const avg = full.reduce((a, b) => a + b, 0) / full.length;
+    console.log(`requests per second: ${perSecond.map(([, n]) => n).join(' ')}; max ${max}, average of full seconds ${avg.toFixed(2)}`);
+    expect(max).toBeLessThanOrEqual(20);
+    expect(full.length).toBeGreaterThanOrEqual(20);
+    expect(avg).toBeGreaterThanOrEqual(19);
+  }, 120_000);
+
+  it('a small campaign of another tenant on the same account is not stuck behind a large one', async () => {
+    const admin = Api.admin(api.url);
+    const acct = await admin.post('/api/admin/traffic-accounts', {
+      name: 'shared', mittoTrafficAccountId: '4ae53d46-66d8-4aff-9f13-621f53b90000', defaultSender: 'ACME', rateLimitPerSecond: 100,
+    });
+    const a = await createTenant(api.url, { credits: 200_000, trafficAccountId: acct.body.id, rateLimitPerSecond: 50 });
+    const b = await createTenant(api.url, { credits: 10_000, trafficAccountId: acct.body.id, rateLimitPerSecond: 50 });
+    const big = await seed(a, 100_000, 1_000_000, 'big');
+    const small = await seed(b, 1_000, 3_000_000, 'small');
+
+    const started = Date.now();
+    expect((await a.api.post(`/api/campaigns/${big}/enqueue`)).status).toBe(202);
+    await waitFor(async () => (await a.api.get(`/api/campaigns/${big}/status`)).body.metrics.sent > 5_000, 60_000, 200);
+    const smallStart = Date.now();
+    expect((await b.api.post(`/api/campaigns/${small}/enqueue`)).status).toBe(202);
+    await waitFor(async () => (await b.api.get(`/api/campaigns/${small}/status`)).body.campaign.status === 'completed', 60_000, 100);
+    const smallSeconds = (Date.now() - smallStart) / 1000;
+    const bigStatus = (await a.api.get(`/api/campaigns/${big}/status`)).body;
+    console.log(`small campaign (100 batches) completed in ${smallSeconds.toFixed(1)} s while the big one was ${(bigStatus.progress * 100).toFixed(0)} % done (${((Date.now() - started) / 1000).toFixed(1)} s in)`);
+    // 100 batches of 10 at tenant B's 50 req/s is 2 s of sending; behind A it would be ~200 s.
+    expect(smallSeconds).toBeLessThan(10);
+    expect(bigStatus.campaign.status).toBe('sending');
+    await a.api.post(`/api/campaigns/${big}/cancel`);
+  }, 180_000);
+});
