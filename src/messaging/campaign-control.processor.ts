@@ -8,6 +8,7 @@ import { CampaignControlQueue } from '../queues/campaign-control.queue.js';
 import { JOB, QUEUES, type DispatchCampaignJob, type StartScheduledJob } from '../queues/queue-names.js';
 import { CampaignDispatcherService } from './campaign-dispatcher.service.js';
 import { RecoverySweeperService } from './recovery-sweeper.service.js';
+import { ReconciliationService } from '../status/reconciliation.service.js';
 
 /** Worker of campaign-level jobs: dispatching batches, scheduled starts and the recovery sweep. */
 @Processor(QUEUES.campaigns, { concurrency: 4 })
@@ -16,6 +17,7 @@ export class CampaignControlProcessor extends WorkerHost implements OnApplicatio
     private readonly dispatcher: CampaignDispatcherService,
     private readonly lifecycle: CampaignLifecycleService,
     private readonly sweeper: RecoverySweeperService,
+    private readonly reconciliation: ReconciliationService,
     private readonly control: CampaignControlQueue,
     private readonly config: ConfigService<AppConfig, true>,
   ) {
@@ -40,7 +42,9 @@ export class CampaignControlProcessor extends WorkerHost implements OnApplicatio
         return this.lifecycle.startScheduled(data.campaignId, data.scheduledAt);
       }
       case JOB.sweep:
-        return this.sweeper.sweep();
+        // Recovery first (lost jobs, stuck claims), then ask Mitto about sent messages with no report.
+        await this.sweeper.sweep();
+        return this.reconciliation.reconcile();
       default:
         throw new Error(`No handler for job ${job.name} on ${QUEUES.campaigns}`);
     }

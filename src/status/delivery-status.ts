@@ -66,6 +66,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_ID = 200;
 const MAX_RAW_STATUS = 100;
 const MAX_ERROR_MESSAGE = 1000;
+const EARLIEST_REPORT_MS = Date.UTC(2000, 0, 1);
 
 export function asMessageId(reference: string | undefined): string | null {
   const ref = reference?.trim();
@@ -79,8 +80,8 @@ export function parseReportTime(value: string | undefined, nowMs = Date.now()): 
   const zoned = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : `${text}Z`;
   if (!/^\d{4}-\d{2}-\d{2}T/.test(zoned)) return null;
   const ms = Date.parse(zoned);
-  // A clock far in the future would make delivered_at meaningless; keep "now" instead.
-  if (Number.isNaN(ms) || ms > nowMs + 24 * 3600_000) return null;
+  // A clock far off (or year 0, which PostgreSQL cannot store) would make delivered_at meaningless; keep "now".
+  if (Number.isNaN(ms) || ms > nowMs + 24 * 3600_000 || ms < EARLIEST_REPORT_MS) return null;
   return new Date(ms);
 }
 
@@ -90,11 +91,18 @@ export function deliveryErrorCode(rawStatus: string): string {
   return `DELIVERY_${code || 'UNKNOWN'}`;
 }
 
-/** Turns a Mitto Message (report or lookup) into the update to apply; `messageId` overrides the reference. */
+/** PostgreSQL text cannot hold U+0000. */
+const withoutNul = (text: string): string => text.split('\u0000').join('');
+
+/**
+ * Turns a Mitto Message (report or lookup) into the update to apply; `messageId` overrides the
+ * reference. Null when it cannot name a message (empty, too long, or a NUL in the id).
+ */
 export function toStatusUpdate(message: MittoMessageStatus, nowMs = Date.now(), messageId?: string): StatusUpdate | null {
   const providerMessageId = message.messageId.trim();
-  if (!providerMessageId || providerMessageId.length > MAX_ID) return null;
-  const rawStatus = message.deliveryStatus.trim().slice(0, MAX_RAW_STATUS);
+  if (!providerMessageId || providerMessageId.length > MAX_ID || providerMessageId.includes('\u0000')) return null;
+  const rawStatus = withoutNul(message.deliveryStatus).trim().slice(0, MAX_RAW_STATUS);
+  if (!rawStatus) return null;
   const bucket = mittoDeliveryBucket(rawStatus);
   const target = targetOf(bucket);
   const failed = target === 'undelivered';
@@ -105,7 +113,7 @@ export function toStatusUpdate(message: MittoMessageStatus, nowMs = Date.now(), 
     bucket,
     rawStatus,
     errorCode: failed ? deliveryErrorCode(rawStatus) : null,
-    errorMessage: failed && message.description ? message.description.slice(0, MAX_ERROR_MESSAGE) : null,
+    errorMessage: failed && message.description ? withoutNul(message.description).slice(0, MAX_ERROR_MESSAGE) || null : null,
     reportedAt: target === 'delivered' ? parseReportTime(message.updatedAt, nowMs) : null,
   };
 }

@@ -59,17 +59,22 @@ export class StatusLookupService {
     let consecutiveErrors = 0;
     let buffer: StatusUpdate[] = [];
     const writes: Array<Promise<void>> = [];
+    let writeError: unknown;
     const flush = (): void => {
       if (buffer.length === 0) return;
       const chunk = buffer;
       buffer = [];
-      writes.push(this.writer.write(chunk).then((outcomes) => {
-        summary.updated += outcomes.filter((o) => o.moved).length;
-      }));
+      // Handled at once (a rejection left pending while lookups go on would be "unhandled").
+      writes.push(
+        this.writer.write(chunk).then(
+          (outcomes) => void (summary.updated += outcomes.filter((o) => o.moved).length),
+          (e: unknown) => void (writeError ??= e),
+        ),
+      );
     };
 
     const worker = async (): Promise<void> => {
-      while (!summary.stoppedBy && next < targets.length) {
+      while (!summary.stoppedBy && writeError === undefined && next < targets.length) {
         const target = targets[next++];
         const account = accounts.get(target.campaignId);
         if (!account) continue;
@@ -83,8 +88,12 @@ export class StatusLookupService {
         end({ outcome: answer.kind });
         if (answer.kind === 'error') {
           summary.errors++;
-          if (answer.retryAfterMs !== undefined) summary.stoppedBy ??= 'mitto-throttled';
-          else if (++consecutiveErrors >= MAX_CONSECUTIVE_ERRORS) summary.stoppedBy ??= 'mitto-unavailable';
+          if (answer.retryAfterMs !== undefined) {
+            summary.stoppedBy ??= 'mitto-throttled';
+            await this.limiter.pushback(account.limits.trafficAccountId, answer.retryAfterMs);
+          } else if (++consecutiveErrors >= MAX_CONSECUTIVE_ERRORS) {
+            summary.stoppedBy ??= 'mitto-unavailable';
+          }
           continue;
         }
         consecutiveErrors = 0;
@@ -102,19 +111,16 @@ export class StatusLookupService {
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
     flush();
     await Promise.all(writes);
+    if (writeError !== undefined) throw writeError;
     if (summary.stoppedBy) this.logger.warn({ ...summary }, 'status lookups stopped early');
     return summary;
   }
 
-  /** One permit of the account (and tenant) budget; false when it did not come in time. */
+  /**
+   * One permit of the account and tenant budget. `acquireWithin` rather than `acquireOrWait`: a
+   * lookup run can stop cleanly, so it never proceeds without a permit.
+   */
   private async permit(account: LookupAccount, maxWaitMs: number): Promise<boolean> {
-    try {
-      const decision: unknown = await this.limiter.acquireOrWait(account.limits, 1, maxWaitMs);
-      // The limiter resolves when a permit is granted; a decision object may also say it was not.
-      return !(typeof decision === 'object' && decision !== null && 'granted' in decision && decision.granted === false);
-    } catch (e) {
-      this.logger.warn({ err: e }, 'no rate-limit permit for a status lookup');
-      return false;
-    }
+    return (await this.limiter.acquireWithin(account.limits, 1, maxWaitMs)).granted;
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AppError } from '../common/app-error.js';
 import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.service.js';
 import { CampaignEvents } from '../events/campaign-events.js';
 import type { StatusUpdate } from './delivery-status.js';
@@ -8,6 +9,11 @@ import { StatusUpdatesRepository, type UpdateOutcome } from './status-updates.re
 const MAX_IN_FLIGHT = 2;
 /** Upper bound of updates per statement (a single larger request still goes alone, whole). */
 const MAX_UPDATES_PER_STATEMENT = 10_000;
+/**
+ * Updates waiting for a statement, all callers together. Past it new work is refused with 503 (Mitto
+ * retries a report POST later), so a flood beyond what PostgreSQL absorbs cannot exhaust memory.
+ */
+const MAX_QUEUED_UPDATES = 200_000;
 /** A message leaving one of these may let its campaign finish. */
 const OPEN_STATUSES = new Set(['queued', 'sending', 'unknown']);
 
@@ -28,6 +34,7 @@ export class StatusWriter {
   private readonly logger = new Logger(StatusWriter.name);
   private readonly queue: Pending[] = [];
   private inFlight = 0;
+  private queuedUpdates = 0;
 
   constructor(
     private readonly repository: StatusUpdatesRepository,
@@ -37,6 +44,10 @@ export class StatusWriter {
 
   write(updates: StatusUpdate[]): Promise<UpdateOutcome[]> {
     if (updates.length === 0) return Promise.resolve([]);
+    if (this.queuedUpdates > 0 && this.queuedUpdates + updates.length > MAX_QUEUED_UPDATES) {
+      return Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'Too many status updates waiting; try again shortly'));
+    }
+    this.queuedUpdates += updates.length;
     return new Promise((resolve, reject) => {
       this.queue.push({ updates, resolve, reject });
       this.pump();
@@ -51,6 +62,7 @@ export class StatusWriter {
         size += this.queue[0].updates.length;
         group.push(this.queue.shift()!);
       }
+      this.queuedUpdates -= size;
       this.inFlight++;
       void this.flush(group).finally(() => {
         this.inFlight--;

@@ -1,5 +1,49 @@
-import { Module } from '@nestjs/common';
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { CampaignsModule } from '../campaigns/campaigns.module.js';
+import { MessagingModule } from '../messaging/messaging.module.js';
+import { RateLimitingModule } from '../rate-limiting/rate-limiting.module.js';
+import { DeliveryReportsController } from './delivery-reports.controller.js';
+import { DeliveryReportsService } from './delivery-reports.service.js';
+import { StatusUpdatesRepository } from './status-updates.repository.js';
+import { StatusWriter } from './status-writer.service.js';
+import { StatusLookupService } from './status-lookup.service.js';
+import { TrafficAccountsLookup } from './traffic-accounts.lookup.js';
+import { StatusRefreshService } from './status-refresh.service.js';
+import { ReconciliationService } from './reconciliation.service.js';
+import { CampaignEventsHub } from './campaign-events.hub.js';
+import { CampaignEventStreamService } from './campaign-event-stream.service.js';
+import { CampaignStatusController } from './campaign-status.controller.js';
+import { OperationsMetricsService } from './operations-metrics.service.js';
+import { MetricsController } from './metrics.controller.js';
+import { QUEUE_BOARD_ROUTE, QueueBoard } from './queue-board.js';
 
-/** Delivery reports, status refresh, live events and operations endpoints. */
-@Module({})
-export class StatusModule {}
+/**
+ * Delivery status after the send: Mitto's delivery-report webhook, refresh-status and periodic
+ * reconciliation (lookups at Mitto), live campaign events (SSE), and the operations endpoints
+ * /metrics and /admin/queues. See docs/STATUS.md.
+ */
+@Module({
+  imports: [CampaignsModule, MessagingModule, RateLimitingModule],
+  controllers: [DeliveryReportsController, CampaignStatusController, MetricsController],
+  providers: [
+    StatusUpdatesRepository,
+    StatusWriter,
+    DeliveryReportsService,
+    TrafficAccountsLookup,
+    StatusLookupService,
+    StatusRefreshService,
+    ReconciliationService,
+    CampaignEventsHub,
+    CampaignEventStreamService,
+    OperationsMetricsService,
+    QueueBoard,
+  ],
+  exports: [ReconciliationService, StatusWriter],
+})
+export class StatusModule implements NestModule {
+  constructor(private readonly board: QueueBoard) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(...this.board.handlers).forRoutes(QUEUE_BOARD_ROUTE);
+  }
+}

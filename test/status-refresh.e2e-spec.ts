@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { SANDBOX_KEY, startApp, startSandbox, type TestApp } from './support/test-app.js';
+import { Api, createTenant, expectError, type TenantFixture } from './support/api.js';
+import type { MittoSandbox } from '../src/mitto-sandbox/sandbox-server.js';
+import { ReconciliationService } from '../src/status/reconciliation.service.js';
+
+/**
+ * refresh-status and reconciliation against the Mitto sandbox. Messages are put into the sandbox
+ * with its bulk API (reports off), then seeded as `sent` rows carrying the sandbox's message ids.
+ */
+const LOOKUP_KEY = 'lookup-key-for-refresh';
+const ACCOUNT_RPS = 20;
+
+describe('status: refresh-status and reconciliation', () => {
+  let app: TestApp;
+  let sandbox: MittoSandbox;
+  let sandboxUrl: string;
+  let t: TenantFixture;
+
+  beforeAll(async () => {
+    const sbx = await startSandbox({ apiKeys: [SANDBOX_KEY, LOOKUP_KEY], reportDelayMs: 100, deliveredRatio: 1 });
+    sandbox = sbx.sandbox;
+    sandboxUrl = sbx.url;
+    app = await startApp({ MITTO_BASE_URL: sbx.url, RECONCILE_AFTER_MS: '60000' });
+    const account = await Api.admin(app.url).post('/api/admin/traffic-accounts', {
+      name: 'lookups',
+      mittoTrafficAccountId: randomUUID(),
+      apiKey: LOOKUP_KEY,
+      defaultSender: 'ACME',
+      rateLimitPerSecond: ACCOUNT_RPS,
+    });
+    expect(account.status).toBe(201);
+    t = await createTenant(app.url, { trafficAccountId: account.body.id });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await sandbox?.stop();
+  });
+
+  /** Sends `n` messages to the sandbox (as Mitto would have accepted them) and returns their Mitto ids. */
+  async function acceptedAtMitto(references: string[]): Promise<string[]> {
+    const res = await fetch(`${sandboxUrl}/api/v1.1/Messages/sendmessagesbulk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-mitto-api-key': SANDBOX_KEY },
+      body: JSON.stringify({
+        messages: references.map((reference, i) => ({
+          trafficAccountId: randomUUID(),
+          destination: `+4179${String(i).padStart(7, '0')}`,
+          sms: { text: 'Hello', sender: 'ACME' },
+          reference,
+        })),
+      }),
+    });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { messages: Array<{ messageId: string }> }).messages.map((m) => m.messageId);
+  }
+
+  /** A paused campaign on the tenant's traffic account with `sent` messages carrying the given provider ids. */
+  async function seed(providerIds: string[], ids = providerIds.map(() => randomUUID())): Promise<{ campaignId: string; ids: string[] }> {
+    const [c] = await app.db.query(
+      `INSERT INTO campaigns (tenant_id, name, text, status, started_at, traffic_account_id)
+       VALUES ($1, 'refresh', 'Hello', 'paused', now(), $2) RETURNING id`,
+      [t.tenantId, t.trafficAccountId],
+    );
+    await app.db.query(
+      `INSERT INTO campaign_messages (id, campaign_id, seq, phone, segments, status, provider_message_id, sent_at)
+       SELECT u.id, $1, u.ord - 1, '+4179' || lpad(u.ord::text, 7, '0'), 1, 'sent', u.pid, now()
+         FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS u(id, pid, ord)`,
+      [c.id, ids, providerIds],
+    );
+    return { campaignId: c.id, ids };
+  }
+
+  it('looks up unsettled messages within the rate limit, in capped calls that continue where the last one stopped', async () => {
+    const ids = Array.from({ length: 31 }, () => randomUUID());
+    const mittoIds = await acceptedAtMitto(ids);
+    const s = await seed([...mittoIds, 'NOT-AT-MITTO-1', 'NOT-AT-MITTO-2'], [...ids, randomUUID(), randomUUID()]);
+    // One ambiguous send that Mitto did take: eligible too, since it has a provider id.
+    await app.db.query(`UPDATE campaign_messages SET status = 'unknown' WHERE id = $1`, [ids[30]]);
+    await new Promise((r) => setTimeout(r, 200)); // past the sandbox's report time: final statuses visible
+
+    const first = await t.api.post(`/api/campaigns/${s.campaignId}/refresh-status?limit=10`);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ checked: 10, updated: 10, notFound: 0, errors: 0, remaining: 23 });
+    expect(first.body.metrics).toMatchObject({ total: 33, delivered: 10, sent: 22, unknown: 1 });
+
+    const started = Date.now();
+    const second = await t.api.post(`/api/campaigns/${s.campaignId}/refresh-status`);
+    const tookMs = Date.now() - started;
+    expect(second.body).toMatchObject({ checked: 23, updated: 21, notFound: 2, errors: 0, remaining: 0 });
+    expect(second.body.metrics).toMatchObject({ total: 33, delivered: 31, sent: 2, unknown: 0 });
+    // 33 lookups at 20/s cannot all happen within one second.
+    expect(tookMs).toBeGreaterThanOrEqual(500);
+    const perSecond = Object.values(sandbox.stats().perSecondByApiKey[LOOKUP_KEY] ?? {});
+    expect(perSecond.reduce((a, b) => a + b, 0)).toBe(33);
+    expect(Math.max(...perSecond)).toBeLessThanOrEqual(ACCOUNT_RPS);
+
+    // Nothing left but the two Mitto does not know: they are checked again, nothing changes.
+    const third = await t.api.post(`/api/campaigns/${s.campaignId}/refresh-status`);
+    expect(third.body).toMatchObject({ checked: 2, updated: 0, notFound: 2, remaining: 0 });
+  });
+
+  it("another tenant's campaign → 404; a bad limit → 400", async () => {
+    const s = await seed(['X-1']);
+    const other = await createTenant(app.url);
+    expectError(await other.api.post(`/api/campaigns/${s.campaignId}/refresh-status`), 404, 'NOT_FOUND');
+    expectError(await t.api.post(`/api/campaigns/${s.campaignId}/refresh-status?limit=0`), 400, 'VALIDATION_FAILED');
+    expectError(await t.api.post(`/api/campaigns/${s.campaignId}/refresh-status?limit=1001`), 400, 'VALIDATION_FAILED');
+  });
+
+  it('reconciliation settles messages sent longer ago than RECONCILE_AFTER_MS, and only those', async () => {
+    const ids = Array.from({ length: 6 }, () => randomUUID());
+    const mittoIds = await acceptedAtMitto(ids);
+    const s = await seed(mittoIds, ids);
+    await app.db.query(`UPDATE campaign_messages SET sent_at = now() - interval '1 hour' WHERE campaign_id = $1 AND seq < 5`, [s.campaignId]);
+    await new Promise((r) => setTimeout(r, 200));
+
+    const result = await app.app.get(ReconciliationService).reconcile();
+    expect(result.skipped).toBeUndefined();
+    expect(result.updated).toBeGreaterThanOrEqual(5);
+    const rows: Array<{ seq: number; status: string }> = await app.db.query(
+      `SELECT seq, status FROM campaign_messages WHERE campaign_id = $1 ORDER BY seq`,
+      [s.campaignId],
+    );
+    expect(rows.map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered', 'delivered', 'sent']);
+  });
+});
