@@ -137,20 +137,21 @@ export class CampaignLifecycleService {
     return view;
   }
 
-  /** Cancels: queued messages become cancelled in one statement, and the trigger refunds their credits. */
+  /**
+   * Cancels: the campaign leaves `sending` first (committed, so no new batch claims anything), then its
+   * queued messages become `cancelled` in chunks; the status trigger refunds their credits. Batches
+   * already in flight finish.
+   */
   async cancel(tenantId: string, id: string): Promise<CampaignView> {
     const campaign = await this.db.transaction(async (tx) => {
       const c = await this.campaigns.find(tenantId, id, tx, true);
       CampaignsService.assertCan(c, 'cancel');
-      await queryRows(tx, 
-        `UPDATE campaign_messages SET status = 'cancelled', updated_at = now() WHERE campaign_id = $1 AND status = 'queued'`,
-        [c.id],
-      );
       c.status = 'cancelled';
       c.completedAt = new Date();
       await tx.save(c);
       return c;
     });
+    await this.messageRows.cancelQueued(campaign.id);
     if (campaign.scheduledAt) await this.control.unschedule({ campaignId: campaign.id, scheduledAt: campaign.scheduledAt.toISOString() });
     return this.campaigns.view(campaign);
   }

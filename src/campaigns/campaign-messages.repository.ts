@@ -111,6 +111,7 @@ export class CampaignMessagesRepository {
                 error_code = CASE WHEN m.phone IN (SELECT phone FROM suppressed) THEN 'SUPPRESSED' END,
                 claim_token = $4, claimed_at = now(), retry_count = $5, updated_at = now()
           WHERE m.campaign_id = $1 AND m.seq >= $2 AND m.seq < $3 AND m.status = 'queued'
+            AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.status = 'sending')
           RETURNING m.id, m.phone, m.variables, m.segments, m.status`,
         [campaignId, seqFrom, seqTo, token, retryCount, tenantId],
       );
@@ -147,6 +148,30 @@ export class CampaignMessagesRepository {
       ],
     );
     return rows.length;
+  }
+
+  /**
+   * Cancels a campaign's queued messages in seq-ordered chunks, skipping rows a batch is claiming at
+   * this moment (those go out with their batch), so cancel never waits on or deadlocks with workers.
+   * The caller has already moved the campaign out of `sending`, so no new claim starts meanwhile.
+   */
+  async cancelQueued(campaignId: string): Promise<number> {
+    let total = 0;
+    for (let skipLocked = true; ; ) {
+      const rows: unknown[] = await queryRows(
+        this.db,
+        `UPDATE campaign_messages SET status = 'cancelled', updated_at = now()
+          WHERE id IN (SELECT id FROM campaign_messages WHERE campaign_id = $1 AND status = 'queued'
+                        ORDER BY seq LIMIT 5000 FOR UPDATE ${skipLocked ? 'SKIP LOCKED' : ''})
+            AND status = 'queued'
+          RETURNING 1`,
+        [campaignId],
+      );
+      total += rows.length;
+      if (rows.length === 0 && !skipLocked) return total;
+      // A pass that found only locked rows is followed by one that waits for them (a few ms).
+      skipLocked = rows.length > 0;
+    }
   }
 
   async counts(campaignId: string, tx?: EntityManager): Promise<Array<{ status: string; messages: string; segments: string }>> {

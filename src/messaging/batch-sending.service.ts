@@ -69,11 +69,6 @@ export class BatchSendingService {
     const ctx = await this.context(job.campaignId);
     if (!ctx || ctx.status !== 'sending') return { sent: 0, claimed: 0 };
 
-    // Short waits are slept in place (keeps the account's limit fully used); longer ones hand the
-    // slot back: the job returns to `delayed` for exactly the wait, and other tenants' batches run.
-    const permit = await this.limiter.acquireWithin(ctx.limits, 1, IN_PLACE_WAIT_MS);
-    if (!permit.granted) throw new BatchThrottled(permit.waitMs, permit.scope ?? 'account');
-
     const stopTimer = this.metrics.batchSeconds.startTimer({ mode: this.sender.mode });
     const token = randomUUID();
     const from = job.batch * ctx.batchSize;
@@ -81,6 +76,16 @@ export class BatchSendingService {
     if (claimed.length === 0) {
       await this.finish(job.campaignId);
       return { sent: 0, claimed: 0 };
+    }
+
+    // The permit is taken as late as possible, right before the provider call, so the rate Mitto sees
+    // is the rate the limiter granted. Short waits are slept in place (keeps the account's limit fully
+    // used); longer ones give the claim back and return the job to `delayed` for exactly the wait, so
+    // other tenants' batches use the slot meanwhile.
+    const permit = await this.limiter.acquireWithin(ctx.limits, 1, IN_PLACE_WAIT_MS);
+    if (!permit.granted) {
+      await this.messageRows.writeResults(token, null, claimed.map((m) => ({ id: m.id, status: 'queued' })));
+      throw new BatchThrottled(permit.waitMs, permit.scope ?? 'account');
     }
 
     const template = this.template(job.campaignId, ctx.text);

@@ -17,7 +17,8 @@ import { CampaignEvents } from '../events/campaign-events.js';
  *  3. messages stuck in `sending` longer than CLAIM_TIMEOUT_MS (their worker died mid-call) → `unknown`;
  *  4. `unknown` messages older than UNKNOWN_SETTLE_AFTER_MS → UNKNOWN_POLICY (`fail` or `resend`);
  *  5. scheduled campaigns past their time → the start job again;
- *  6. sending campaigns with nothing left → completed (a finish missed by a crash).
+ *  6. sending campaigns with nothing left → completed (a finish missed by a crash);
+ *  7. cancelled campaigns that still have queued messages (a cancel cut short) → cancelled messages.
  */
 @Injectable()
 export class RecoverySweeperService {
@@ -60,6 +61,17 @@ export class RecoverySweeperService {
         if (batches.length > 0) this.logger.warn({ campaignId: c.id, batches: batches.length }, 're-created batch jobs');
       }
       if (await this.lifecycle.finishIfDone(c.id)) this.events.changed(c.id);
+    }
+
+    // A cancel interrupted between its commit and the end of its chunked message update.
+    const cancelled: Array<{ id: string }> = await queryRows(
+      this.db,
+      `SELECT c.id FROM campaigns c JOIN campaign_message_counts k ON k.campaign_id = c.id
+        WHERE c.status = 'cancelled' AND k.status = 'queued' AND k.messages > 0`,
+    );
+    for (const c of cancelled) {
+      await this.messageRows.cancelQueued(c.id);
+      this.events.changed(c.id);
     }
 
     const due: Array<{ id: string; scheduled_at: Date }> = await queryRows(this.db, 
