@@ -6,7 +6,9 @@ const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // Our relative imports name the compiled '.js' file; map them back to the '.ts' source (but leave
+  // packages' own '.json.js' modules alone).
+  moduleNameMapper: { '^(\\.{1,2}/.*?)(?<!\\.json)\\.js$': '$1' },
 };
 
 export default {

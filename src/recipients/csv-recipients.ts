@@ -1,39 +1,213 @@
-import { parse } from 'csv-parse';
-import type { RawRecipient } from './recipient-row.js';
-
-export class CsvFormatError extends Error {}
-
-export type CsvRow = RawRecipient | { row: number; error: string };
-
 /**
- * Streams recipients out of a CSV body: a header row with a `phone` column (any case) and one
- * column per variable. Rows are yielded as they are parsed; nothing is buffered beyond csv-parse's
- * own chunk. Row numbers are line numbers (the header is row 1).
+ * Streaming CSV recipient parser (csv-parse).
+ *
+ * Format: a header row with a `phone` column (matched case-insensitively after trimming) and any
+ * number of further columns, each of which becomes a variable named after its trimmed header
+ * (header cells left empty are ignored). The delimiter is detected from the header row (`,`, `;`
+ * or tab — Excel writes `;` in many European locales) unless given. A UTF-8 BOM is tolerated,
+ * blank lines and rows whose cells are all empty are skipped, values are trimmed.
+ *
+ * Rows are yielded one by one while the input is read: nothing beyond csv-parse's buffer and the
+ * header line is held in memory, so a 1M-row upload streams in constant memory.
+ *
+ * Row numbers are 1-based CSV record numbers with the header as row 1, so they match the line
+ * numbers of files without blank lines or line breaks inside quoted cells. A row with a different
+ * number of cells than the header is yielded as `{ row, error }` and parsing continues. Problems
+ * with the file as a whole — no header, no `phone` column, duplicate or invalid column names,
+ * malformed CSV such as an unclosed quote — throw CsvFormatError (possibly after earlier rows
+ * have been yielded). Errors of the input stream itself are rethrown unchanged.
  */
-export async function* parseCsvRecipients(input: NodeJS.ReadableStream): AsyncGenerator<CsvRow> {
-  const parser = parse({ bom: true, skip_empty_lines: true, trim: true, relax_column_count: true, max_record_size: 64 * 1024 });
-  (input as NodeJS.ReadableStream & { pipe: (d: NodeJS.WritableStream) => void }).pipe(parser);
-  input.on('error', (e: Error) => parser.destroy(e));
-  let header: string[] | undefined;
-  let phoneIndex = -1;
-  for await (const record of parser as AsyncIterable<string[]>) {
-    const line = (parser.info as { lines: number }).lines;
-    if (!header) {
-      header = record.map((h) => h.trim());
-      phoneIndex = header.findIndex((h) => h.toLowerCase() === 'phone');
-      if (phoneIndex < 0) throw new CsvFormatError('The CSV header must have a "phone" column');
-      continue;
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CsvError, parse } from 'csv-parse';
+import { RECIPIENT_VARIABLE_LIMITS } from './recipient-row.js';
+
+export class CsvFormatError extends Error {
+  override readonly name = 'CsvFormatError';
+}
+
+export interface CsvRecipientRow {
+  row: number;
+  phone: string;
+  variables: Record<string, string>;
+}
+
+export interface CsvErrorRow {
+  row: number;
+  error: string;
+}
+
+export type CsvRow = CsvRecipientRow | CsvErrorRow;
+
+export type CsvDelimiter = ',' | ';' | '\t';
+
+export interface CsvRecipientsOptions {
+  /** Default: detected from the header row. */
+  delimiter?: CsvDelimiter;
+  /** Largest accepted record (characters), beyond which the file is refused. Default 100,000. */
+  maxRecordSize?: number;
+}
+
+/** At most this much is read ahead to find the end of the header row for delimiter detection. */
+const HEADER_PEEK_BYTES = 64 * 1024;
+const DEFAULT_MAX_RECORD_SIZE = 100_000;
+
+export async function* parseCsvRecipients(
+  input: NodeJS.ReadableStream,
+  options: CsvRecipientsOptions = {},
+): AsyncGenerator<CsvRow, void, undefined> {
+  const iterator = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  let released = false;
+  /**
+   * Lets go of the input (also when the consumer stops early). Destroying it, rather than awaiting
+   * its iterator's return(), also settles a read that is still waiting for data.
+   */
+  const release = () => {
+    if (released) return;
+    released = true;
+    const stream = input as NodeJS.ReadableStream & { destroy?: () => void };
+    if (typeof stream.destroy === 'function') stream.destroy();
+    else void iterator.return?.()?.catch(() => undefined);
+  };
+
+  // Read up to the end of the first line to pick the delimiter; those chunks are replayed.
+  const head: Buffer[] = [];
+  let ended = false;
+  try {
+    let bytes = 0;
+    while (bytes < HEADER_PEEK_BYTES) {
+      const next = await iterator.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      const chunk = toBuffer(next.value);
+      head.push(chunk);
+      bytes += chunk.length;
+      if (chunk.includes(0x0a) || chunk.includes(0x0d)) break;
     }
-    if (record.length !== header.length) {
-      yield { row: line, error: `COLUMN_COUNT: expected ${header.length} columns, got ${record.length}` };
-      continue;
-    }
-    let variables: Record<string, string> | undefined;
-    for (let i = 0; i < header.length; i++) {
-      if (i === phoneIndex || header[i] === '') continue;
-      (variables ??= {})[header[i]] = record[i];
-    }
-    yield { row: line, phone: record[phoneIndex], variables };
+  } catch (error) {
+    release();
+    throw error;
   }
-  if (!header) throw new CsvFormatError('The CSV body is empty (a header row with a "phone" column is required)');
+  const delimiter = options.delimiter ?? detectDelimiter(Buffer.concat(head));
+
+  async function* replay(): AsyncGenerator<Buffer> {
+    try {
+      while (head.length > 0) yield head.shift() as Buffer;
+      if (ended) return;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield toBuffer(next.value);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  const parser = parse({
+    delimiter,
+    bom: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    max_record_size: options.maxRecordSize ?? DEFAULT_MAX_RECORD_SIZE,
+  });
+  const piping = pipeline(Readable.from(replay()), parser);
+  piping.catch(() => undefined); // the same error surfaces from iterating the parser
+
+  let columns: Columns | undefined;
+  // Record number, counted here: csv-parse's `info` option would cost a third of the parse time.
+  // Every record reaches this loop (only blank lines are skipped by csv-parse), so it matches
+  // csv-parse's own record count.
+  let row = 0;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      row++;
+      if (columns === undefined) {
+        columns = readHeader(record);
+        continue;
+      }
+      if (isBlank(record)) continue;
+      if (record.length !== columns.count) {
+        yield { row, error: `COLUMN_COUNT: expected ${columns.count} columns, found ${record.length}` };
+        continue;
+      }
+      const variables: Record<string, string> = {};
+      const { names, indexes } = columns;
+      for (let i = 0; i < names.length; i++) variables[names[i]] = record[indexes[i]].trim();
+      yield { row, phone: record[columns.phone].trim(), variables };
+    }
+  } catch (error) {
+    if (error instanceof CsvError) throw new CsvFormatError(`Malformed CSV: ${error.message}`, { cause: error });
+    throw error;
+  } finally {
+    release();
+    parser.destroy();
+  }
+  if (columns === undefined) throw new CsvFormatError('The CSV is empty: a header row with a "phone" column is required');
+}
+
+interface Columns {
+  count: number;
+  phone: number;
+  /** Variable names and the column each is read from. */
+  names: string[];
+  indexes: number[];
+}
+
+function readHeader(record: string[]): Columns {
+  const headers = record.map((h) => h.trim());
+  const phoneColumns = headers.flatMap((h, i) => (h.toLowerCase() === 'phone' ? [i] : []));
+  if (phoneColumns.length === 0) {
+    const found = headers.filter((h) => h.length > 0).slice(0, 10).map((h) => `"${h.slice(0, 64)}"`).join(', ');
+    throw new CsvFormatError(`The CSV header row must have a "phone" column (found ${found || 'no column names'})`);
+  }
+  if (phoneColumns.length > 1) throw new CsvFormatError('The CSV header row has more than one "phone" column');
+  const names: string[] = [];
+  const indexes: number[] = [];
+  const seen = new Set<string>();
+  headers.forEach((name, i) => {
+    if (i === phoneColumns[0] || name.length === 0) return;
+    if (name.length > RECIPIENT_VARIABLE_LIMITS.maxKeyLength) {
+      throw new CsvFormatError(`Column name "${name.slice(0, 64)}…" is longer than ${RECIPIENT_VARIABLE_LIMITS.maxKeyLength} characters`);
+    }
+    if (name === '__proto__') throw new CsvFormatError('Column name "__proto__" is not allowed');
+    if (seen.has(name)) throw new CsvFormatError(`Column "${name}" appears more than once in the CSV header row`);
+    seen.add(name);
+    names.push(name);
+    indexes.push(i);
+  });
+  if (names.length > RECIPIENT_VARIABLE_LIMITS.maxVariables) {
+    throw new CsvFormatError(`The CSV has ${names.length} variable columns; at most ${RECIPIENT_VARIABLE_LIMITS.maxVariables} are allowed`);
+  }
+  return { count: record.length, phone: phoneColumns[0], names, indexes };
+}
+
+function isBlank(record: string[]): boolean {
+  for (const cell of record) if (cell.length > 0 && cell.trim().length > 0) return false;
+  return true;
+}
+
+/** The most frequent of `,` `;` tab outside quotes in the first line (`,` when none or tied). */
+export function detectDelimiter(head: Buffer): CsvDelimiter {
+  const counts = { ',': 0, ';': 0, '\t': 0 };
+  let quoted = false;
+  for (const byte of head) {
+    if (byte === 0x22) quoted = !quoted;
+    else if (quoted) continue;
+    else if (byte === 0x0a || byte === 0x0d) break;
+    else if (byte === 0x2c) counts[',']++;
+    else if (byte === 0x3b) counts[';']++;
+    else if (byte === 0x09) counts['\t']++;
+  }
+  let best: CsvDelimiter = ',';
+  for (const d of [';', '\t'] as const) if (counts[d] > counts[best]) best = d;
+  return best;
+}
+
+function toBuffer(chunk: Buffer | string | Uint8Array): Buffer {
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
