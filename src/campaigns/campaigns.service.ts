@@ -5,7 +5,7 @@ import { ConfigService } from '@nestjs/config';
 import { DataSource, Repository, type EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
 import { AppError } from '../common/app-error.js';
-import type { Page } from '../common/pagination.js';
+import { pageOffset, type Page } from '../common/pagination.js';
 import { Campaign } from './campaign.entity.js';
 import { CampaignMessage } from './campaign-message.entity.js';
 import { canPerform, type CampaignAction } from './campaign-state.js';
@@ -71,7 +71,7 @@ export class CampaignsService {
     const [rows, total] = await this.campaigns.findAndCount({
       where: { tenantId, ...(q.status ? { status: q.status } : {}) },
       order: { createdAt: 'DESC', id: 'ASC' },
-      skip: q.offset,
+      skip: pageOffset(q),
       take: q.limit,
     });
     const metrics = await this.metricsFor(rows.map((c) => c.id));
@@ -114,7 +114,7 @@ export class CampaignsService {
     const rows = await this.messages.find({
       where: { campaignId: campaign.id, ...(q.status ? { status: q.status } : {}) },
       order: { seq: 'ASC' },
-      skip: q.offset,
+      skip: pageOffset(q),
       take: q.limit,
     });
     return { items: rows.map(toMessageView), total, page: q.page, limit: q.limit };

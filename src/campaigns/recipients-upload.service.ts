@@ -9,7 +9,8 @@ import { AppError } from '../common/app-error.js';
 import { parseCsvRecipients, CsvFormatError } from '../recipients/csv-recipients.js';
 import { CampaignsService } from './campaigns.service.js';
 import { RecipientsImportService, type ImportResult } from './recipients-import.service.js';
-import { AddRecipientsDto } from './dto/recipients.dto.js';
+import { AddRecipientsDto, RecipientInput } from './dto/recipients.dto.js';
+import { undeclaredKeys } from '../common/validation.js';
 
 /** Fails the stream once more than `limit` bytes went through: CSV bodies are never buffered whole. */
 class ByteLimit extends Transform {
@@ -55,7 +56,19 @@ export class RecipientsUploadService {
       }
     }
     if (contentType === 'application/json' || contentType.endsWith('+json')) {
-      const dto = plainToInstance(AddRecipientsDto, req.body ?? {});
+      const raw: unknown = req.body ?? {};
+      const unknown = [
+        ...undeclaredKeys(AddRecipientsDto, raw),
+        ...(Array.isArray((raw as { recipients?: unknown }).recipients)
+          ? ((raw as { recipients: unknown[] }).recipients).flatMap((item, i) =>
+              undeclaredKeys(RecipientInput, item).map((k) => `recipients.${i}.${k}`),
+            )
+          : []),
+      ];
+      if (unknown.length > 0) {
+        throw AppError.validation(unknown.slice(0, 100).map((field) => ({ field, message: `property ${field} should not exist` })));
+      }
+      const dto = plainToInstance(AddRecipientsDto, raw);
       const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
       if (errors.length > 0) {
         throw AppError.validation(

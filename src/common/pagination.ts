@@ -11,9 +11,12 @@ export class PageQuery {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
   limit = 50;
 
-  get offset(): number {
-    return (this.page - 1) * this.limit;
-  }
+}
+
+/** Rows to skip for a page. (A function, not a getter: a getter on the DTO is a property the
+ * validation pipe would try to assign from a query key of the same name.) */
+export function pageOffset(q: PageQuery): number {
+  return (q.page - 1) * q.limit;
 }
 
 export interface Page<T> {

@@ -4,7 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import { Repository } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
 import { AppError } from '../common/app-error.js';
-import type { Page } from '../common/pagination.js';
+import { pageOffset, type Page } from '../common/pagination.js';
 import { PhoneNormalizer } from '../recipients/phone-number.js';
 import { Suppression } from './suppression.entity.js';
 import type { AddSuppressionDto, ListSuppressionsQuery, SuppressionView } from './dto/suppression.dto.js';
@@ -25,7 +25,7 @@ export class SuppressionsService {
   }
 
   async list(tenantId: string, q: ListSuppressionsQuery): Promise<Page<SuppressionView>> {
-    const [rows, total] = await this.repo.findAndCount({ where: { tenantId }, order: { createdAt: 'DESC', phone: 'ASC' }, skip: q.offset, take: q.limit });
+    const [rows, total] = await this.repo.findAndCount({ where: { tenantId }, order: { createdAt: 'DESC', phone: 'ASC' }, skip: pageOffset(q), take: q.limit });
     return { items: rows.map(toView), total, page: q.page, limit: q.limit };
   }
 

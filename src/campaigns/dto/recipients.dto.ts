@@ -12,7 +12,7 @@ export class RecipientInput {
 
 export class AddRecipientsDto {
   @ApiProperty({ type: [RecipientInput], maxItems: 10_000 })
-  @IsArray() @ArrayMaxSize(10_000) @ValidateNested({ each: true }) @Type(() => RecipientInput)
+  @IsArray() @ArrayMaxSize(10_000) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => RecipientInput)
   recipients: RecipientInput[];
 }
 
