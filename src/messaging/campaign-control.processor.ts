@@ -1,4 +1,4 @@
-import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { ConfigService } from '@nestjs/config';
 import type { Job } from 'bullmq';
@@ -13,6 +13,7 @@ import { ReconciliationService } from '../status/reconciliation.service.js';
 /** Worker of campaign-level jobs: dispatching batches, scheduled starts and the recovery sweep. */
 @Processor(QUEUES.campaigns, { concurrency: 4 })
 export class CampaignControlProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(CampaignControlProcessor.name);
   constructor(
     private readonly dispatcher: CampaignDispatcherService,
     private readonly lifecycle: CampaignLifecycleService,
@@ -24,12 +25,24 @@ export class CampaignControlProcessor extends WorkerHost implements OnApplicatio
     super();
   }
 
+  private schedulerTimer?: NodeJS.Timeout;
+
+  /**
+   * Registers the sweep's job scheduler, and re-registers it every interval (idempotent upsert): if
+   * Redis lost its data, the scheduler itself is gone, and the sweep is what rebuilds everything else.
+   */
   async onApplicationBootstrap(): Promise<void> {
-    await this.control.ensureSweeper(this.config.get('recovery', { infer: true }).sweeperIntervalMs);
+    const every = this.config.get('recovery', { infer: true }).sweeperIntervalMs;
+    await this.control.ensureSweeper(every);
+    this.schedulerTimer = setInterval(() => {
+      this.control.ensureSweeper(every).catch((e: unknown) => this.logger.warn({ err: e instanceof Error ? e.message : e }, 'could not register the sweep'));
+    }, every);
+    this.schedulerTimer.unref();
   }
 
   /** Stop taking jobs first on shutdown; a dispatch in progress finishes its chunk. */
   async onModuleDestroy(): Promise<void> {
+    clearInterval(this.schedulerTimer);
     await this.worker.close();
   }
 
