@@ -227,6 +227,15 @@ describe('API foundation', () => {
       const t = await createTenant(app.url, { trafficAccountId: created.body.id, credits: 1 });
       const me = await t.api.get('/api/me');
       expect(JSON.stringify(me.body)).not.toContain(secret);
+
+      // Nor when the account is changed (rate-limit override, key rotation).
+      const rotated = `mitto-secret-${randomUUID()}`;
+      const patched = await admin.patch(`/api/admin/traffic-accounts/${created.body.id}`, { rateLimitPerSecond: 25, apiKey: rotated });
+      expect(patched.status).toBe(200);
+      expect(patched.body).toMatchObject({ id: created.body.id, rateLimitPerSecond: 25, hasOwnApiKey: true });
+      expect(JSON.stringify(patched.body)).not.toContain(rotated);
+      expect((await admin.patch(`/api/admin/traffic-accounts/${randomUUID()}`, { rateLimitPerSecond: 5 })).status).toBe(404);
+      expect((await admin.patch(`/api/admin/traffic-accounts/${created.body.id}`, { rateLimitPerSecond: 0 })).status).toBe(400);
     });
   });
 });

@@ -6,6 +6,7 @@ import { ApiErrors } from '../common/api-errors.decorator.js';
 import { TenantsService } from './tenants.service.js';
 import {
   CreateTenantDto, CreateTrafficAccountDto, CreatedTenantView, CreditsView, TenantView, TopUpCreditsDto, TrafficAccountView, UpdateTenantDto,
+  UpdateTrafficAccountDto,
 } from './dto/admin.dto.js';
 
 
@@ -28,6 +29,13 @@ export class AdminController {
   @ApiOkResponse({ type: [TrafficAccountView] })
   listTrafficAccounts(): Promise<TrafficAccountView[]> {
     return this.tenants.listTrafficAccounts();
+  }
+
+  @Patch('traffic-accounts/:id')
+  @ApiOkResponse({ type: TrafficAccountView })
+  @ApiErrors(404)
+  updateTrafficAccount(@Param('id', ParseIdPipe) id: string, @Body() dto: UpdateTrafficAccountDto): Promise<TrafficAccountView> {
+    return this.tenants.updateTrafficAccount(id, dto);
   }
 
   @Post('tenants')

@@ -8,6 +8,7 @@ import { TrafficAccount } from './traffic-account.entity.js';
 import { CreditsService, type CreditBalance } from './credits.service.js';
 import type {
   CreateTenantDto, CreateTrafficAccountDto, CreatedTenantView, TenantView, TopUpCreditsDto, TrafficAccountView, UpdateTenantDto,
+  UpdateTrafficAccountDto,
 } from './dto/admin.dto.js';
 
 /** Tenants, their subscription and credits, and Mitto traffic accounts (admin side). */
@@ -31,6 +32,21 @@ export class TenantsService {
       }),
     );
     return toTrafficAccountView(saved);
+  }
+
+  async updateTrafficAccount(id: string, dto: UpdateTrafficAccountDto): Promise<TrafficAccountView> {
+    const changes: Partial<TrafficAccount> = {};
+    if (dto.name !== undefined) changes.name = dto.name;
+    if (dto.apiKey !== undefined) changes.apiKey = dto.apiKey;
+    if (dto.defaultSender !== undefined) changes.defaultSender = dto.defaultSender;
+    if (dto.rateLimitPerSecond !== undefined) changes.rateLimitPerSecond = dto.rateLimitPerSecond;
+    if (Object.keys(changes).length > 0) {
+      const result = await this.accounts.update({ id }, changes);
+      if (!result.affected) throw AppError.notFound('Traffic account');
+    }
+    const account = await this.accounts.createQueryBuilder('a').addSelect('a.apiKey').where('a.id = :id', { id }).getOne();
+    if (!account) throw AppError.notFound('Traffic account');
+    return toTrafficAccountView(account);
   }
 
   async listTrafficAccounts(): Promise<TrafficAccountView[]> {

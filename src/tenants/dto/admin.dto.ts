@@ -12,6 +12,14 @@ export class CreateTrafficAccountDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 100000 }) @IsOptional() @IsInt() @Min(1) @Max(100_000) rateLimitPerSecond?: number;
 }
 
+export class UpdateTrafficAccountDto {
+  @ApiPropertyOptional({ maxLength: 200 }) @IsOptional() @IsString() @MinLength(1) @MaxLength(200) name?: string;
+  @ApiPropertyOptional({ description: 'Write-only' }) @IsOptional() @IsString() @MinLength(1) @MaxLength(500) apiKey?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Matches(SENDER) defaultSender?: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 100000, description: 'Requests/s to Mitto for this account (overrides RATE_LIMIT_TRAFFIC_ACCOUNT_MAX)' })
+  @IsOptional() @IsInt() @Min(1) @Max(100_000) rateLimitPerSecond?: number;
+}
+
 export class CreateTenantDto {
   @ApiProperty({ maxLength: 200 }) @IsString() @MinLength(1) @MaxLength(200) name: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() trafficAccountId?: string;
