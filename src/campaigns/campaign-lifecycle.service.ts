@@ -64,23 +64,29 @@ export class CampaignLifecycleService {
         throw new AppError('SERVICE_UNAVAILABLE', 'No Mitto traffic account is assigned to this tenant; ask an administrator');
       }
       await this.credits.reserve(tx, tenantId, c.id, required);
-      c.status = 'sending';
-      c.startedAt = c.startedAt ?? new Date();
-      c.sender = c.sender ?? tenant.default_sender;
-      c.trafficAccountId = tenant.traffic_account_id;
-      c.batchSize = this.batchSize;
-      c.batchCount = Math.ceil(c.nextSeq / this.batchSize);
-      c.dispatchedBatches = 0;
-      c.dispatchGeneration += 1;
-      c.creditsHeld = true;
-      c.creditsReserved = required;
-      c.creditsPerSegment = this.creditsPerSegment;
-      await tx.save(c);
-      return c;
+      const wasScheduled = c.status === 'scheduled';
+      const changes: Partial<Campaign> = {
+        status: 'sending',
+        startedAt: c.startedAt ?? new Date(),
+        sender: c.sender ?? tenant.default_sender,
+        trafficAccountId: tenant.traffic_account_id,
+        batchSize: this.batchSize,
+        batchCount: Math.ceil(c.nextSeq / this.batchSize),
+        dispatchedBatches: 0,
+        dispatchGeneration: c.dispatchGeneration + 1,
+        creditsHeld: true,
+        creditsReserved: required,
+        creditsPerSegment: this.creditsPerSegment,
+        updatedAt: new Date(),
+      };
+      await tx.update(Campaign, { id: c.id }, changes);
+      return { ...Object.assign(c, changes), wasScheduled };
     });
     await this.handOff(campaign);
-    if (campaign.scheduledAt) await this.control.unschedule({ campaignId: campaign.id, scheduledAt: campaign.scheduledAt.toISOString() });
-    return this.campaigns.status(tenantId, campaign.id);
+    if (campaign.wasScheduled && campaign.scheduledAt) {
+      await this.control.unschedule({ campaignId: campaign.id, scheduledAt: campaign.scheduledAt.toISOString() });
+    }
+    return this.campaigns.statusOf(campaign);
   }
 
   async schedule(tenantId: string, id: string, scheduledAt: string): Promise<CampaignView> {

@@ -101,7 +101,10 @@ export class CampaignsService {
   }
 
   async status(tenantId: string, id: string): Promise<CampaignStatusView> {
-    const campaign = await this.find(tenantId, id);
+    return this.statusOf(await this.find(tenantId, id));
+  }
+
+  async statusOf(campaign: Campaign): Promise<CampaignStatusView> {
     const view = await this.view(campaign);
     return { campaign: view, metrics: view.metrics, progress: progressOf(view.metrics), creditsReserved: campaign.creditsReserved };
   }
