@@ -292,7 +292,7 @@ async function waitCompleted(tenant, id, everyMs, timeoutMs) {
       return last.campaign.status === 'completed';
     }, timeoutMs, everyMs);
   } catch (e) {
-    throw new Error(`${e.message}; last status: ${JSON.stringify(last)?.slice(0, 400)}`);
+    throw new Error(`${e.message}; last status: ${JSON.stringify(last)?.slice(0, 400)}`, { cause: e });
   }
   return last;
 }

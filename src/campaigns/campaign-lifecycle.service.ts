@@ -48,7 +48,7 @@ export class CampaignLifecycleService {
     const campaign = await this.db.transaction(async (tx) => {
       const c = await this.campaigns.find(tenantId, id, tx, true);
       CampaignsService.assertCan(c, 'enqueue');
-      const [tenant] = await queryRows(tx, 
+      const [tenant] = await queryRows(tx,
         `SELECT t.subscription_status, t.traffic_account_id, a.default_sender
            FROM tenants t LEFT JOIN traffic_accounts a ON a.id = t.traffic_account_id WHERE t.id = $1`,
         [tenantId],
@@ -120,7 +120,7 @@ export class CampaignLifecycleService {
       if (!(e instanceof AppError)) throw e;
       // A business refusal (credits, subscription, no recipients) ends the scheduled run visibly.
       this.logger.warn({ campaignId, code: e.code }, 'scheduled campaign could not start');
-      await queryRows(this.db, 
+      await queryRows(this.db,
         `UPDATE campaigns SET status = 'failed', completed_at = now(), updated_at = now() WHERE id = $1 AND status = 'scheduled'`,
         [campaignId],
       );
@@ -168,7 +168,7 @@ export class CampaignLifecycleService {
    */
   async finishIfDone(campaignId: string): Promise<boolean> {
     const open = this.unknownBlocksCompletion ? `('queued', 'sending', 'unknown')` : `('queued', 'sending')`;
-    const rows = await queryRows(this.db, 
+    const rows = await queryRows(this.db,
       `UPDATE campaigns c
           SET status = CASE WHEN EXISTS (
                 SELECT 1 FROM campaign_message_counts k WHERE k.campaign_id = c.id
@@ -195,7 +195,7 @@ export class CampaignLifecycleService {
   }
 
   private async transition(tenantId: string, id: string, action: 'pause' | 'resume', set: string): Promise<CampaignView> {
-    const rows: Campaign[] = await queryRows(this.db, 
+    const rows: Campaign[] = await queryRows(this.db,
       `UPDATE campaigns SET ${set}, updated_at = now() WHERE id = $1 AND tenant_id = $2 AND status = ANY($3) RETURNING id`,
       [id, tenantId, statusesAllowing(action)],
     );

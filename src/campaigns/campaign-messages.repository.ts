@@ -46,7 +46,7 @@ export class CampaignMessagesRepository {
     seqBase: number,
     rows: NewMessageRow[],
   ): Promise<{ inserted: number; suppressed: number; ucs2: number }> {
-    const [result] = await queryRows<{ inserted: number; suppressed: number; ucs2: number }>(tx, 
+    const [result] = await queryRows<{ inserted: number; suppressed: number; ucs2: number }>(tx,
       `WITH input AS (
          SELECT * FROM unnest($4::uuid[], $5::text[], $6::jsonb[], $7::int2[], $8::bool[])
            WITH ORDINALITY AS u(id, phone, variables, segments, ucs2, ord)
@@ -92,7 +92,7 @@ export class CampaignMessagesRepository {
     retryCount: number,
   ): Promise<ClaimedMessage[]> {
     return this.db.transaction(async (tx) => {
-      await queryRows(tx, 
+      await queryRows(tx,
         `UPDATE campaign_messages SET status = 'unknown', error_code = 'INTERRUPTED',
                 error_message = 'A worker stopped while this message was being sent', updated_at = now()
           WHERE campaign_id = $1 AND seq >= $2 AND seq < $3 AND status = 'sending' AND claim_token <> $4`,
@@ -100,7 +100,7 @@ export class CampaignMessagesRepository {
       );
       // Conditions stay on the target row (m), so a concurrent claim re-checks them after waiting
       // for the row lock (EvalPlanQual): a message can never be claimed twice.
-      const rows: Array<ClaimedMessage & { status: string }> = await queryRows(tx, 
+      const rows: Array<ClaimedMessage & { status: string }> = await queryRows(tx,
         `WITH suppressed AS (
            SELECT s.phone FROM suppressions s
             WHERE s.tenant_id = $6
@@ -125,7 +125,7 @@ export class CampaignMessagesRepository {
    */
   async writeResults(token: string, bulkId: string | null, results: MessageResult[]): Promise<number> {
     if (results.length === 0) return 0;
-    const rows = await queryRows(this.db, 
+    const rows = await queryRows(this.db,
       `UPDATE campaign_messages m
           SET status = u.status,
               provider_message_id = coalesce(u.provider_id, m.provider_message_id),
@@ -175,7 +175,7 @@ export class CampaignMessagesRepository {
   }
 
   async counts(campaignId: string, tx?: EntityManager): Promise<Array<{ status: string; messages: string; segments: string }>> {
-    return queryRows(tx ?? this.db, 
+    return queryRows(tx ?? this.db,
       `SELECT status, messages, segments FROM campaign_message_counts WHERE campaign_id = $1`,
       [campaignId],
     );
@@ -183,7 +183,7 @@ export class CampaignMessagesRepository {
 
   /** Batches of a campaign that still have queued messages (recovery; reads the campaign's queued rows). */
   async batchesWithQueued(campaignId: string, batchSize: number): Promise<number[]> {
-    const rows: Array<{ batch: number }> = await queryRows(this.db, 
+    const rows: Array<{ batch: number }> = await queryRows(this.db,
       `SELECT DISTINCT seq / $2 AS batch FROM campaign_messages WHERE campaign_id = $1 AND status = 'queued' ORDER BY 1`,
       [campaignId, batchSize],
     );

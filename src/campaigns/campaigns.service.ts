@@ -149,7 +149,7 @@ export class CampaignsService {
 
   async metricsFor(ids: string[]): Promise<Map<string, Metrics>> {
     if (ids.length === 0) return new Map();
-    const rows: Array<{ campaign_id: string; status: string; messages: string }> = await queryRows(this.db, 
+    const rows: Array<{ campaign_id: string; status: string; messages: string }> = await queryRows(this.db,
       `SELECT campaign_id, status, messages FROM campaign_message_counts WHERE campaign_id = ANY($1::uuid[])`,
       [ids],
     );

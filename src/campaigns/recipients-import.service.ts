@@ -101,7 +101,7 @@ export class RecipientsImportService {
     let ucs2 = 0;
     const nonGsm = new Set<string>();
     for (;;) {
-      const rows: Array<{ id: string; seq: number; variables: Record<string, string> | null; status: string }> = await queryRows(tx, 
+      const rows: Array<{ id: string; seq: number; variables: Record<string, string> | null; status: string }> = await queryRows(tx,
         `SELECT id, seq, variables, status FROM campaign_messages
           WHERE campaign_id = $1 AND seq > $2 AND status IN ('queued', 'skipped') ORDER BY seq LIMIT ${CHUNK}`,
         [campaign.id, after],
@@ -128,7 +128,7 @@ export class RecipientsImportService {
         if (count.encoding === 'UCS-2') ucs2 += 1;
         for (const ch of count.nonGsmCharacters) nonGsm.add(ch);
       }
-      await queryRows(tx, 
+      await queryRows(tx,
         `UPDATE campaign_messages m SET segments = u.segments, status = u.status, error_code = u.code, updated_at = now()
            FROM unnest($1::uuid[], $2::int2[], $3::text[], $4::text[]) AS u(id, segments, status, code)
           WHERE m.id = u.id AND m.status IN ('queued', 'skipped') AND (m.status <> 'skipped' OR m.error_code IS NULL OR m.error_code LIKE 'MISSING_VARIABLE%')`,
@@ -136,7 +136,7 @@ export class RecipientsImportService {
       );
     }
     // Segment sums of the counters follow the new per-message segments.
-    await queryRows(tx, 
+    await queryRows(tx,
       `UPDATE campaign_message_counts k SET segments = s.segments
          FROM (SELECT status, sum(segments) AS segments FROM campaign_messages WHERE campaign_id = $1 GROUP BY status) s
         WHERE k.campaign_id = $1 AND k.status = s.status`,
@@ -153,7 +153,7 @@ export class RecipientsImportService {
     await this.db.transaction(async (tx) => {
       // Allocating seq numbers also re-checks the campaign's state under its row lock, so an import
       // racing an enqueue either lands before it or is refused (409), never half-sent.
-      const allocated: Array<{ base: number }> = await queryRows(tx, 
+      const allocated: Array<{ base: number }> = await queryRows(tx,
         `UPDATE campaigns SET next_seq = next_seq + $2, updated_at = now()
           WHERE id = $1 AND status = ANY($3) RETURNING next_seq - $2 AS base`,
         [campaign.id, rows.length, statusesAllowing('add-recipients')],
@@ -162,7 +162,7 @@ export class RecipientsImportService {
         throw new AppError('INVALID_CAMPAIGN_STATE', 'The campaign changed state during the import', { status: 'unknown' });
       }
       const written = await this.messageRows.insertChunk(tx, campaign.id, campaign.tenantId, allocated[0].base, rows);
-      await queryRows(tx, 
+      await queryRows(tx,
         `UPDATE campaigns SET ucs2_messages = ucs2_messages + $2,
                 non_gsm_characters = ARRAY(SELECT DISTINCT x FROM unnest(non_gsm_characters || $3::text[]) AS x ORDER BY x LIMIT 50)
           WHERE id = $1`,

@@ -13,6 +13,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { CampaignEvents } from '../events/campaign-events.js';
 import type { SendBatchJob } from '../queues/queue-names.js';
 import { SMS_SENDER, type OutgoingSms, type SmsSender } from './sms-sender.js';
+import { accountCredentials, type AccountRow } from './traffic-account-credentials.js';
 
 const IN_PLACE_WAIT_MS = 250;
 
@@ -144,7 +145,8 @@ export class BatchSendingService {
   }
 
   private async context(campaignId: string): Promise<BatchContext | undefined> {
-    const [row] = await queryRows(this.db, 
+    const [row] = await queryRows<AccountRow & { status: string; text: string; sender: string; batch_size: number; mitto_traffic_account_id: string }>(
+      this.db,
       `SELECT c.tenant_id, c.status, c.text, c.sender, c.batch_size,
               a.id AS account_id, a.mitto_traffic_account_id, a.api_key, a.rate_limit_per_second AS account_rps,
               t.rate_limit_per_second AS tenant_rps
@@ -155,12 +157,12 @@ export class BatchSendingService {
       [campaignId],
     );
     if (!row) return undefined;
-    const limits = this.config.get('rateLimits', { infer: true });
-    const mitto = this.config.get('mitto', { infer: true });
-    const apiKey = row.api_key ?? mitto.defaultApiKey;
-    if (!apiKey) {
-      this.logger.error({ campaignId }, 'traffic account has no API key and MITTO_API_KEY is not set');
-    }
+    const { apiKey, limits } = accountCredentials(
+      row,
+      this.config.get('rateLimits', { infer: true }),
+      this.config.get('mitto', { infer: true }).defaultApiKey,
+    );
+    if (!apiKey) this.logger.error({ campaignId }, 'traffic account has no API key and MITTO_API_KEY is not set');
     return {
       tenantId: row.tenant_id,
       status: row.status,
@@ -169,14 +171,7 @@ export class BatchSendingService {
       batchSize: row.batch_size,
       apiKey: apiKey ?? '',
       mittoTrafficAccountId: row.mitto_traffic_account_id,
-      limits: {
-        trafficAccountId: row.account_id,
-        accountMax: row.account_rps ?? limits.trafficAccount.max,
-        accountWindowMs: row.account_rps ? 1000 : limits.trafficAccount.windowMs,
-        tenantId: row.tenant_id,
-        tenantMax: row.tenant_rps ?? limits.tenant.max,
-        tenantWindowMs: row.tenant_rps ? 1000 : limits.tenant.windowMs,
-      },
+      limits,
     };
   }
 }

@@ -21,7 +21,7 @@ export class CampaignDispatcherService {
   async dispatch(job: DispatchCampaignJob): Promise<number> {
     let added = 0;
     for (;;) {
-      const [c] = await queryRows(this.db, 
+      const [c] = await queryRows(this.db,
         `SELECT status, batch_count, dispatched_batches, dispatch_generation FROM campaigns WHERE id = $1`,
         [job.campaignId],
       );
@@ -32,7 +32,7 @@ export class CampaignDispatcherService {
       const jobs: SendBatchJob[] = [];
       for (let batch = from; batch < to; batch++) jobs.push({ campaignId: job.campaignId, batch, generation: job.generation });
       await this.batches.add(jobs);
-      await queryRows(this.db, 
+      await queryRows(this.db,
         `UPDATE campaigns SET dispatched_batches = $3 WHERE id = $1 AND dispatch_generation = $2 AND dispatched_batches = $4`,
         [job.campaignId, job.generation, to, from],
       );

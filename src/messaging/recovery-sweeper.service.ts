@@ -36,7 +36,7 @@ export class RecoverySweeperService {
 
   async sweep(): Promise<void> {
     const recovery = this.config.get('recovery', { infer: true });
-    const interrupted = await queryRows(this.db, 
+    const interrupted = await queryRows(this.db,
       `UPDATE campaign_messages SET status = 'unknown', error_code = 'INTERRUPTED',
               error_message = 'The worker stopped while this message was being sent', updated_at = now()
         WHERE status = 'sending' AND claimed_at < now() - make_interval(secs => $1 / 1000.0)
@@ -46,7 +46,7 @@ export class RecoverySweeperService {
     const settled = await this.settleUnknown(recovery.unknownSettleAfterMs, recovery.unknownPolicy);
 
     const campaigns: Array<{ id: string; batch_size: number; batch_count: number; dispatched_batches: number; dispatch_generation: number; idle: boolean }> =
-      await queryRows(this.db, 
+      await queryRows(this.db,
         `SELECT id, batch_size, batch_count, dispatched_batches, dispatch_generation,
                 coalesce(last_activity_at, started_at) < now() - make_interval(secs => $1 / 1000.0) AS idle
            FROM campaigns WHERE status = 'sending'`,
@@ -74,7 +74,7 @@ export class RecoverySweeperService {
       this.events.changed(c.id);
     }
 
-    const due: Array<{ id: string; scheduled_at: Date }> = await queryRows(this.db, 
+    const due: Array<{ id: string; scheduled_at: Date }> = await queryRows(this.db,
       `SELECT id, scheduled_at FROM campaigns WHERE status = 'scheduled' AND scheduled_at < now() - interval '30 seconds'`,
     );
     for (const c of due) await this.control.scheduleStart({ campaignId: c.id, scheduledAt: new Date(c.scheduled_at).toISOString() });
@@ -88,7 +88,7 @@ export class RecoverySweeperService {
       policy === 'resend'
         ? `status = 'queued', claim_token = NULL, error_code = 'RESENT_AFTER_UNKNOWN'`
         : `status = 'failed', error_code = 'UNCONFIRMED', error_message = 'No confirmation from Mitto in time'`;
-    const rows: Array<{ campaign_id: string }> = await queryRows(this.db, 
+    const rows: Array<{ campaign_id: string }> = await queryRows(this.db,
       `UPDATE campaign_messages SET ${set}, updated_at = now()
         WHERE status = 'unknown' AND updated_at < now() - make_interval(secs => $1 / 1000.0)
         RETURNING campaign_id`,

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
 import type { RateLimitKeys } from '../rate-limiting/rate-limiter.types.js';
+import { accountCredentials } from '../messaging/traffic-account-credentials.js';
 
 /** What a status lookup needs for one campaign: the account's API key and its rate-limit keys. */
 export interface LookupAccount {
@@ -11,8 +12,8 @@ export interface LookupAccount {
 }
 
 /**
- * API keys and rate-limit keys of the traffic accounts of some campaigns, built exactly like the
- * batch sender does (batch-sending.service.ts `context`), so lookups and sends share one budget.
+ * API keys and rate-limit keys of the traffic accounts of some campaigns (`accountCredentials`, as
+ * for sends), so lookups and sends share one budget.
  */
 @Injectable()
 export class TrafficAccountsLookup {
@@ -36,25 +37,15 @@ export class TrafficAccountsLookup {
           WHERE c.id = ANY($1::uuid[])`,
         [campaignIds],
       );
-    const limits = this.config.get('rateLimits', { infer: true });
+    const rateLimits = this.config.get('rateLimits', { infer: true });
     const fallbackKey = this.config.get('mitto', { infer: true }).defaultApiKey;
     for (const row of rows) {
-      const apiKey = row.api_key ?? fallbackKey;
+      const { apiKey, limits } = accountCredentials(row, rateLimits, fallbackKey);
       if (!apiKey) {
         this.logger.error({ campaignId: row.id }, 'traffic account has no API key and MITTO_API_KEY is not set');
         continue;
       }
-      out.set(row.id, {
-        apiKey,
-        limits: {
-          trafficAccountId: row.account_id,
-          accountMax: row.account_rps ?? limits.trafficAccount.max,
-          accountWindowMs: row.account_rps ? 1000 : limits.trafficAccount.windowMs,
-          tenantId: row.tenant_id,
-          tenantMax: row.tenant_rps ?? limits.tenant.max,
-          tenantWindowMs: row.tenant_rps ? 1000 : limits.tenant.windowMs,
-        },
-      });
+      out.set(row.id, { apiKey, limits });
     }
     return out;
   }

@@ -16,7 +16,7 @@ export interface CreditBalance {
 @Injectable()
 export class CreditsService {
   async topUp(tx: EntityManager, tenantId: string, amount: number, reason: string | null): Promise<CreditBalance> {
-    const rows: Array<{ credit_balance: string; credit_reserved: string }> = await queryRows(tx, 
+    const rows: Array<{ credit_balance: string; credit_reserved: string }> = await queryRows(tx,
       `UPDATE tenants SET credit_balance = credit_balance + $2, updated_at = now() WHERE id = $1
        RETURNING credit_balance, credit_reserved`,
       [tenantId, amount],
@@ -30,7 +30,7 @@ export class CreditsService {
    * so concurrent reservations can never overdraw. Throws 402 with required/available otherwise.
    */
   async reserve(tx: EntityManager, tenantId: string, campaignId: string, amount: number): Promise<CreditBalance> {
-    const rows: Array<{ credit_balance: string; credit_reserved: string }> = await queryRows(tx, 
+    const rows: Array<{ credit_balance: string; credit_reserved: string }> = await queryRows(tx,
       `UPDATE tenants SET credit_balance = credit_balance - $2, credit_reserved = credit_reserved + $2, updated_at = now()
        WHERE id = $1 AND credit_balance >= $2 RETURNING credit_balance, credit_reserved`,
       [tenantId, amount],
@@ -60,7 +60,7 @@ export class CreditsService {
     row: { credit_balance: string; credit_reserved: string },
     reason: string | null,
   ): Promise<CreditBalance> {
-    await queryRows(tx, 
+    await queryRows(tx,
       `INSERT INTO credit_ledger (tenant_id, campaign_id, kind, amount, balance_after, reserved_after, reason)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [tenantId, campaignId, kind, amount, row.credit_balance, row.credit_reserved, reason],
