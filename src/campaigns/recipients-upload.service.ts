@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { plainToInstance } from 'class-transformer';
-import { validate, type ValidationError } from 'class-validator';
+import { validate } from 'class-validator';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Request } from 'express';
 import type { AppConfig } from '../config/app.config.js';
@@ -10,7 +10,7 @@ import { parseCsvRecipients, CsvFormatError } from '../recipients/csv-recipients
 import { CampaignsService } from './campaigns.service.js';
 import { RecipientsImportService, type ImportResult } from './recipients-import.service.js';
 import { AddRecipientsDto, RecipientInput } from './dto/recipients.dto.js';
-import { undeclaredKeys } from '../common/validation.js';
+import { flatten, undeclaredKeys } from '../common/validation.js';
 
 /** Fails the stream once more than `limit` bytes went through: CSV bodies are never buffered whole. */
 class ByteLimit extends Transform {
@@ -71,22 +71,11 @@ export class RecipientsUploadService {
       const dto = plainToInstance(AddRecipientsDto, raw);
       const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
       if (errors.length > 0) {
-        throw AppError.validation(
-          errors.flatMap((e) => flattenErrors(e, '')),
-          'The recipients body is not valid',
-        );
+        throw AppError.validation(flatten(errors), 'The recipients body is not valid');
       }
       const rows = dto.recipients.map((r, i) => ({ row: i + 1, phone: r.phone, variables: r.variables }));
       return this.importer.import(campaign, rows);
     }
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send recipients as application/json or text/csv');
   }
-}
-
-function flattenErrors(e: ValidationError, parent: string): Array<{ field: string; message: string }> {
-  const field = parent ? `${parent}.${e.property}` : e.property;
-  return [
-    ...Object.values(e.constraints ?? {}).map((message) => ({ field, message })),
-    ...(e.children ?? []).flatMap((c) => flattenErrors(c, field)),
-  ];
 }

@@ -34,7 +34,8 @@ function isBuiltin(type: unknown): boolean {
   return type === String || type === Number || type === Boolean || type === Array || type === Object;
 }
 
-function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; message: string }> {
+/** class-validator errors as the contract's `details.fields` entries (nested paths dotted). */
+export function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; message: string }> {
   return errors.flatMap((e) => {
     const field = parent ? `${parent}.${e.property}` : e.property;
     const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
