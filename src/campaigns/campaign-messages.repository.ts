@@ -91,32 +91,33 @@ export class CampaignMessagesRepository {
     token: string,
     retryCount: number,
   ): Promise<ClaimedMessage[]> {
-    return this.db.transaction(async (tx) => {
-      await queryRows(tx,
-        `UPDATE campaign_messages SET status = 'unknown', error_code = 'INTERRUPTED',
+    // One autocommit statement: the status trigger's locks on the campaign's counter rows are held
+    // only until this statement commits, never across a round trip to the client (with an explicit
+    // transaction, concurrent batches of a campaign queued behind each other on those rows).
+    // Conditions stay on the target rows (m), so a concurrent claim re-checks them after waiting
+    // for a row lock (EvalPlanQual): a message can never be claimed twice.
+    const rows: Array<ClaimedMessage & { status: string }> = await queryRows(
+      this.db,
+      `WITH interrupted AS (
+         UPDATE campaign_messages SET status = 'unknown', error_code = 'INTERRUPTED',
                 error_message = 'A worker stopped while this message was being sent', updated_at = now()
-          WHERE campaign_id = $1 AND seq >= $2 AND seq < $3 AND status = 'sending' AND claim_token <> $4`,
-        [campaignId, seqFrom, seqTo, token],
-      );
-      // Conditions stay on the target row (m), so a concurrent claim re-checks them after waiting
-      // for the row lock (EvalPlanQual): a message can never be claimed twice.
-      const rows: Array<ClaimedMessage & { status: string }> = await queryRows(tx,
-        `WITH suppressed AS (
-           SELECT s.phone FROM suppressions s
-            WHERE s.tenant_id = $6
-              AND s.phone IN (SELECT phone FROM campaign_messages WHERE campaign_id = $1 AND seq >= $2 AND seq < $3)
-         )
-         UPDATE campaign_messages m
-            SET status = CASE WHEN m.phone IN (SELECT phone FROM suppressed) THEN 'skipped' ELSE 'sending' END,
-                error_code = CASE WHEN m.phone IN (SELECT phone FROM suppressed) THEN 'SUPPRESSED' END,
-                claim_token = $4, claimed_at = now(), retry_count = $5, updated_at = now()
-          WHERE m.campaign_id = $1 AND m.seq >= $2 AND m.seq < $3 AND m.status = 'queued'
-            AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.status = 'sending')
-          RETURNING m.id, m.phone, m.variables, m.segments, m.status`,
-        [campaignId, seqFrom, seqTo, token, retryCount, tenantId],
-      );
-      return rows.filter((r) => r.status === 'sending').map(({ status: _s, ...m }) => m);
-    });
+          WHERE campaign_id = $1 AND seq >= $2 AND seq < $3 AND status = 'sending' AND claim_token <> $4
+         RETURNING 1
+       ), suppressed AS (
+         SELECT s.phone FROM suppressions s
+          WHERE s.tenant_id = $6
+            AND s.phone IN (SELECT phone FROM campaign_messages WHERE campaign_id = $1 AND seq >= $2 AND seq < $3)
+       )
+       UPDATE campaign_messages m
+          SET status = CASE WHEN m.phone IN (SELECT phone FROM suppressed) THEN 'skipped' ELSE 'sending' END,
+              error_code = CASE WHEN m.phone IN (SELECT phone FROM suppressed) THEN 'SUPPRESSED' END,
+              claim_token = $4, claimed_at = now(), retry_count = $5, updated_at = now()
+        WHERE m.campaign_id = $1 AND m.seq >= $2 AND m.seq < $3 AND m.status = 'queued'
+          AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.status = 'sending')
+        RETURNING m.id, m.phone, m.variables, m.segments, m.status`,
+      [campaignId, seqFrom, seqTo, token, retryCount, tenantId],
+    );
+    return rows.filter((r) => r.status === 'sending').map(({ status: _s, ...m }) => m);
   }
 
   /**
