@@ -455,6 +455,37 @@ async function benchCsv(app) {
   return { rowsPerSec, ms };
 }
 
+/** Peak resident memory (VmHWM) of a process, in MB, from /proc. */
+function peakRssMb(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : undefined;
+}
+
+/**
+ * Figure 6: scaling. A fresh app sends a 10k campaign, another fresh app a BIG (1M) one; per-message
+ * time (enqueue → completedAt, divided by the size) and the app's peak RSS are compared.
+ */
+async function benchScaling(sandbox, db) {
+  const out = {};
+  for (const n of [10_000, BIG]) {
+    const app = await startApp(sandbox.url, HIGH_LIMITS);
+    try {
+      const tenant = await createTenant(app);
+      const id = await createCampaign(tenant, `scaling ${n}`);
+      await seedRecipients(db, id, n);
+      const t0 = Date.now();
+      await enqueue(tenant, id);
+      const last = await waitCompleted(tenant, id, 500, 900_000);
+      const elapsedMs = Date.parse(last.campaign.completedAt) - t0;
+      out[n] = { perMessageMs: elapsedMs / n, peakRssMb: peakRssMb(app.child.pid) };
+      log(`  scaling ${n}: ${(elapsedMs / 1000).toFixed(1)} s, ${(out[n].perMessageMs * 1000).toFixed(1)} µs/message, peak RSS ${out[n].peakRssMb?.toFixed(0)} MB`);
+    } finally {
+      await stopProcess(app.child);
+    }
+  }
+  return { small: out[10_000], big: out[BIG], timeRatio: out[BIG].perMessageMs / out[10_000].perMessageMs, rssGrowthMb: out[BIG].peakRssMb - out[10_000].peakRssMb };
+}
+
 /** Figure 4 (one side): a campaign of n recipients under the 50 req/s limits; returns msg/s. */
 async function benchLimited(app, db, n, label) {
   const tenant = await createTenant(app);
@@ -485,6 +516,11 @@ async function runOnce(run) {
     result.e2e = await benchEndToEnd(app, db);
     if (run === 1) result.csv = await benchCsv(app);
     await stopProcess(app.child);
+
+    if (run === 1 && process.env.BENCH_SCALING !== '0') {
+      app = undefined;
+      result.scaling = await benchScaling(sandbox, db);
+    }
 
     app = await startApp(sandbox.url, { ...LOW_LIMITS, USE_BULK_SMS: 'true' });
     result.bulk = await benchLimited(app, db, LIMITED_BULK_SIZE, 'bulk');
@@ -591,6 +627,13 @@ function buildReport(results, machine) {
   lines.push(row('bulk vs single', pick((r) => r.bulkVsSingle), fmt.ratio));
   lines.push(row(`CSV import, ${CSV_ROWS.toLocaleString('en-US')} rows (phone,name)`, pick((r) => r.csv?.rowsPerSec), fmt.rate,
     `rows/s through \`POST /recipients\` (text/csv), run 1 only${CSV_ROWS < 1_000_000 ? '; 200k, not 1M' : ''}`));
+  const sc = results.find((r) => r.scaling)?.scaling;
+  if (sc) {
+    const big = BIG.toLocaleString('en-US');
+    lines.push(`| scaling: time per message, 10k / ${big} campaign | **${(sc.small.perMessageMs * 1000).toFixed(1)} / ${(sc.big.perMessageMs * 1000).toFixed(1)} µs** | | run 1 only; fresh app per campaign; enqueue → \`completedAt\` |`);
+    lines.push(`| scaling: ratio (${big} / 10k) | **${sc.timeRatio.toFixed(2)}** | | |`);
+    lines.push(`| app peak RSS, 10k / ${big} campaign | **${sc.small.peakRssMb.toFixed(0)} / ${sc.big.peakRssMb.toFixed(0)} MB** | | VmHWM of the app process (API + workers) |`);
+  }
   lines.push('');
 
   // goals: judged on the medians
@@ -612,6 +655,10 @@ function buildReport(results, machine) {
   goals.push(['end-to-end ≥ 50 % of the plain-SQL ceiling', fmt.pct(ratio), ratio >= 0.5]);
   const bvs = m((r) => r.bulkVsSingle);
   goals.push(['bulk vs single ≥ 150× at the same request limit', fmt.ratio(bvs), bvs >= 150]);
+  if (sc) {
+    goals.push([`peak RSS growth 10k → ${BIG.toLocaleString('en-US')} ≤ 50 MB`, `${sc.rssGrowthMb.toFixed(0)} MB`, sc.rssGrowthMb <= 50]);
+    goals.push([`per-message time ratio ${BIG.toLocaleString('en-US')} / 10k ≤ 1.2`, sc.timeRatio.toFixed(2), sc.timeRatio <= 1.2]);
+  } else goals.push(['peak RSS growth / per-message time ratio', 'not measured', undefined]);
   lines.push('| goal (from the issue) | this run (median) | |', '|---|---|---|');
   for (const [g, v, ok] of goals) lines.push(`| ${g} | ${v} | ${ok === undefined ? 'not measured' : ok ? 'met' : '**missed**'} |`);
   return lines.join('\n');
