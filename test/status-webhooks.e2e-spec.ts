@@ -60,8 +60,11 @@ function parseExposition(text: string): Map<string, number> {
     if (line.startsWith('#')) continue;
     const m = sample.exec(line);
     if (!m) throw new Error(`line ${i + 1} is not a valid sample: ${line}`);
-    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : m[3] === 'NaN' ? NaN : Number(m[3]);
-    if (m[3] !== 'NaN' && Number.isNaN(value)) throw new Error(`line ${i + 1}: bad value ${m[3]}`);
+    // Special values are case-insensitive, as in Prometheus' own parser (Go ParseFloat); prom-client
+    // writes 'Nan' for the event-loop lag gauges before their first sample.
+    const isNaNToken = /^nan$/i.test(m[3]);
+    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : isNaNToken ? NaN : Number(m[3]);
+    if (!isNaNToken && Number.isNaN(value)) throw new Error(`line ${i + 1}: bad value ${m[3]}`);
     samples.set(`${m[1]}${m[2] ?? ''}`, value);
   }
   return samples;

@@ -1,30 +1,41 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { bigintColumn } from '../tenants/tenant.entity.js';
+import { Check, Column, ForeignKey, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { bigintColumn, Tenant } from '../tenants/tenant.entity.js';
+import { TrafficAccount } from '../tenants/traffic-account.entity.js';
 import type { CampaignStatus } from './campaign-state.js';
 
 /** A campaign. Sending bookkeeping (`batch*`, `dispatch*`, `credits*`) is owned by the messaging module. */
 @Entity('campaigns')
+@Check('ck_campaigns_status', `status IN ('draft', 'scheduled', 'sending', 'paused', 'completed', 'failed', 'cancelled')`)
+@Check('ck_campaigns_credits_reserved', 'credits_reserved >= 0')
+@Check('ck_campaigns_batch_size', 'batch_size IS NULL OR batch_size > 0')
+// Declared for the reader; their exact shape (DESC order, partial predicate) lives in the migration.
+@Index('ix_campaigns_tenant_created', { synchronize: false })
+@Index('ix_campaigns_active', { synchronize: false })
 export class Campaign {
-  @PrimaryGeneratedColumn('uuid') id: string;
-  @Column('uuid', { name: 'tenant_id' }) tenantId: string;
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_campaigns' }) id: string;
+  @Column('uuid', { name: 'tenant_id' })
+  @ForeignKey(() => Tenant, { name: 'fk_campaigns_tenant' })
+  tenantId: string;
   @Column('text') name: string;
   @Column('text') text: string;
   @Column('text', { nullable: true }) sender: string | null;
-  @Column('text') status: CampaignStatus;
+  @Column('text', { default: 'draft' }) status: CampaignStatus;
   @Column('timestamptz', { name: 'scheduled_at', nullable: true }) scheduledAt: Date | null;
   @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt: Date | null;
   @Column('timestamptz', { name: 'completed_at', nullable: true }) completedAt: Date | null;
-  @Column('uuid', { name: 'traffic_account_id', nullable: true }) trafficAccountId: string | null;
-  @Column('integer', { name: 'next_seq' }) nextSeq: number;
+  @Column('uuid', { name: 'traffic_account_id', nullable: true })
+  @ForeignKey(() => TrafficAccount, { name: 'fk_campaigns_traffic_account' })
+  trafficAccountId: string | null;
+  @Column('integer', { name: 'next_seq', default: 0 }) nextSeq: number;
   @Column('integer', { name: 'batch_size', nullable: true }) batchSize: number | null;
-  @Column('integer', { name: 'batch_count' }) batchCount: number;
-  @Column('integer', { name: 'dispatched_batches' }) dispatchedBatches: number;
-  @Column('integer', { name: 'dispatch_generation' }) dispatchGeneration: number;
-  @Column('boolean', { name: 'credits_held' }) creditsHeld: boolean;
-  @Column({ ...bigintColumn, name: 'credits_reserved' }) creditsReserved: number;
-  @Column('integer', { name: 'credits_per_segment' }) creditsPerSegment: number;
-  @Column('integer', { name: 'ucs2_messages' }) ucs2Messages: number;
-  @Column('text', { name: 'non_gsm_characters', array: true }) nonGsmCharacters: string[];
+  @Column('integer', { name: 'batch_count', default: 0 }) batchCount: number;
+  @Column('integer', { name: 'dispatched_batches', default: 0 }) dispatchedBatches: number;
+  @Column('integer', { name: 'dispatch_generation', default: 0 }) dispatchGeneration: number;
+  @Column('boolean', { name: 'credits_held', default: false }) creditsHeld: boolean;
+  @Column({ ...bigintColumn, name: 'credits_reserved', default: 0 }) creditsReserved: number;
+  @Column('integer', { name: 'credits_per_segment', default: 1 }) creditsPerSegment: number;
+  @Column('integer', { name: 'ucs2_messages', default: 0 }) ucs2Messages: number;
+  @Column('text', { name: 'non_gsm_characters', array: true, default: () => "'{}'" }) nonGsmCharacters: string[];
   @Column('timestamptz', { name: 'last_activity_at', nullable: true }) lastActivityAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
