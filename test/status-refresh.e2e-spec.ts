@@ -130,5 +130,5 @@ describe('status: refresh-status and reconciliation', () => {
       return current.filter((r) => r.status === 'delivered').length >= 5 ? current : undefined;
     }, 10_000, 100);
     expect(rows.map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered', 'delivered', 'sent']);
-  });
+  }, 30_000);
 });
