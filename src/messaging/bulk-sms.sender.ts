@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { MittoClient } from './mitto.client.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { mapOutcome } from './send-outcome-mapping.js';
-import type { OutgoingSms, SendContext, SendReport, SmsSender } from './sms-sender.js';
+import { toMittoMessage, type OutgoingSms, type SendContext, type SendReport, type SmsSender } from './sms-sender.js';
 
 /** The bulk flow: the whole batch in one `sendmessagesbulk` call, each message with its own text. */
 @Injectable()
@@ -16,16 +16,7 @@ export class BulkSmsSender implements SmsSender {
 
   async send(ctx: SendContext, messages: OutgoingSms[]): Promise<SendReport> {
     const end = this.metrics.mittoCalls.startTimer({ endpoint: 'sendmessagesbulk' });
-    const outcome = await this.mitto.sendBulk(
-      ctx.apiKey,
-      messages.map((m) => ({
-        reference: m.id,
-        trafficAccountId: ctx.mittoTrafficAccountId,
-        destination: m.phone,
-        text: m.text,
-        sender: ctx.sender,
-      })),
-    );
+    const outcome = await this.mitto.sendBulk(ctx.apiKey, messages.map((m) => toMittoMessage(ctx, m)));
     end({ outcome: outcome.kind });
     return mapOutcome(messages, outcome);
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { MittoClient } from './mitto.client.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { mapOutcome } from './send-outcome-mapping.js';
-import type { OutgoingSms, SendContext, SendReport, SmsSender } from './sms-sender.js';
+import { toMittoMessage, type OutgoingSms, type SendContext, type SendReport, type SmsSender } from './sms-sender.js';
 import type { MessageResult } from '../campaigns/campaign-messages.repository.js';
 
 /**
@@ -25,13 +25,7 @@ export class SingleSmsSender implements SmsSender {
       if (i > 0) await ctx.nextPermit();
       const m = messages[i];
       const end = this.metrics.mittoCalls.startTimer({ endpoint: 'send' });
-      const outcome = await this.mitto.sendOne(ctx.apiKey, {
-        reference: m.id,
-        trafficAccountId: ctx.mittoTrafficAccountId,
-        destination: m.phone,
-        text: m.text,
-        sender: ctx.sender,
-      });
+      const outcome = await this.mitto.sendOne(ctx.apiKey, toMittoMessage(ctx, m));
       end({ outcome: outcome.kind });
       const report = mapOutcome([m], outcome);
       results.push(...report.results);

@@ -1,4 +1,5 @@
 import type { MessageResult } from '../campaigns/campaign-messages.repository.js';
+import type { MittoOutgoingMessage } from './mitto.types.js';
 
 /** A message ready to go out (rendered text, E.164 destination). `id` is our id, sent as Mitto `reference`. */
 export interface OutgoingSms {
@@ -36,3 +37,8 @@ export interface SmsSender {
 }
 
 export const SMS_SENDER = Symbol('SMS_SENDER');
+
+/** One of our messages as Mitto gets it: our id travels as `reference`. */
+export function toMittoMessage(ctx: SendContext, m: OutgoingSms): MittoOutgoingMessage {
+  return { reference: m.id, trafficAccountId: ctx.mittoTrafficAccountId, destination: m.phone, text: m.text, sender: ctx.sender };
+}
