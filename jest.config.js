@@ -12,6 +12,9 @@ const common = {
 };
 
 export default {
+  // e2e tests drive real servers, databases and processes on a shared 2-core machine: jest's 5 s default
+  // is too tight there. (A per-project testTimeout is not honoured by jest 30; this is the global one.)
+  testTimeout: 30_000,
   projects: [
     { ...common, displayName: 'unit', rootDir: 'src', testMatch: ['**/*.spec.ts'] },
     {

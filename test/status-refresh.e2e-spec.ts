@@ -22,7 +22,9 @@ describe('status: refresh-status and reconciliation', () => {
     const sbx = await startSandbox({ apiKeys: [SANDBOX_KEY, LOOKUP_KEY], reportDelayMs: 100, deliveredRatio: 1 });
     sandbox = sbx.sandbox;
     sandboxUrl = sbx.url;
-    app = await startApp({ MITTO_BASE_URL: sbx.url, RECONCILE_AFTER_MS: '60000' });
+    // Its own database: reconciliation looks at every campaign, and other files leave thousands of
+    // `sent` messages (their sandboxes send no reports) in the run's shared one.
+    app = await startApp({ MITTO_BASE_URL: sbx.url, RECONCILE_AFTER_MS: '60000' }, 'all', { ownDatabase: true });
     const account = await Api.admin(app.url).post('/api/admin/traffic-accounts', {
       name: 'lookups',
       mittoTrafficAccountId: randomUUID(),

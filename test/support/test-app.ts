@@ -8,7 +8,7 @@ import { buildConfig } from '../../src/config/app.config.js';
 import type { AppRole } from '../../src/config/env.schema.js';
 import { configureHttpApp } from '../../src/http-app.js';
 import { MittoSandbox } from '../../src/mitto-sandbox/sandbox-server.js';
-import { migrateTestDatabase } from './test-database.js';
+import { createOwnDatabase, dropOwnDatabase, migrateTestDatabase } from './test-database.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 export const WEBHOOK_SECRET = 'test-webhook-secret';
@@ -26,7 +26,13 @@ export interface TestApp {
  * Boots the real application in this process (real PostgreSQL, Redis and the given Mitto base URL)
  * on a random port, with its own BullMQ prefix so parallel test files never share queues.
  */
-export async function startApp(overrides: Record<string, string> = {}, role: AppRole = 'all'): Promise<TestApp> {
+export async function startApp(
+  overrides: Record<string, string> = {},
+  role: AppRole = 'all',
+  options: { ownDatabase?: boolean } = {},
+): Promise<TestApp> {
+  // Test files share the run's database; one whose subject spans every campaign gets its own.
+  const ownDatabase = options.ownDatabase ? await createOwnDatabase() : undefined;
   const env: Record<string, string> = {
     APP_ROLE: role,
     ADMIN_API_KEY: ADMIN_KEY,
@@ -36,8 +42,10 @@ export async function startApp(overrides: Record<string, string> = {}, role: App
     QUEUE_BACKOFF_MS: '50',
     SWEEPER_INTERVAL_MS: '1000',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    ...(ownDatabase ? { DATABASE_URL: ownDatabase } : {}),
     ...overrides,
   };
+  const runDatabase = process.env.DATABASE_URL;
   Object.assign(process.env, env);
   await migrateTestDatabase(process.env.DATABASE_URL!);
   const config = buildConfig(process.env);
@@ -46,7 +54,13 @@ export async function startApp(overrides: Record<string, string> = {}, role: App
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}`, db: app.get(DataSource), env, close: () => app.close() };
+  // The config was read at boot; later test files in this process keep using the run's database.
+  if (ownDatabase) process.env.DATABASE_URL = runDatabase;
+  const close = async () => {
+    await app.close();
+    if (ownDatabase) await dropOwnDatabase(ownDatabase);
+  };
+  return { app, url: `http://127.0.0.1:${port}`, db: app.get(DataSource), env, close };
 }
 
 export async function startSandbox(options: Record<string, unknown> = {}): Promise<{ sandbox: MittoSandbox; url: string }> {
