@@ -10,7 +10,7 @@ import { Campaign } from './campaign.entity.js';
 import { CampaignsService } from './campaigns.service.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
 import type { CampaignStatusView, CampaignView } from './dto/campaign.dto.js';
-import { statusesAllowing } from './campaign-state.js';
+import { statusesAllowing, targetStatus } from './campaign-state.js';
 
 /**
  * Campaign state changes: schedule, enqueue, pause, resume, cancel and the end of sending.
@@ -128,19 +128,14 @@ export class CampaignLifecycleService {
   }
 
   async pause(tenantId: string, id: string): Promise<CampaignView> {
-    return this.transition(tenantId, id, 'pause', `status = 'paused'`);
+    return this.campaigns.view(await this.transition(tenantId, id, 'pause'));
   }
 
   /** Resumes with a new dispatch generation: only messages still queued are claimed, so nobody twice. */
   async resume(tenantId: string, id: string): Promise<CampaignView> {
-    const view = await this.transition(
-      tenantId,
-      id,
-      'resume',
-      `status = 'sending', dispatched_batches = 0, dispatch_generation = dispatch_generation + 1`,
-    );
-    await this.handOff(await this.campaigns.find(tenantId, id));
-    return view;
+    const campaign = await this.transition(tenantId, id, 'resume', `, dispatched_batches = 0, dispatch_generation = dispatch_generation + 1`);
+    await this.handOff(campaign);
+    return this.campaigns.view(campaign);
   }
 
   /**
@@ -194,13 +189,15 @@ export class CampaignLifecycleService {
     }
   }
 
-  private async transition(tenantId: string, id: string, action: 'pause' | 'resume', set: string): Promise<CampaignView> {
-    const rows: Campaign[] = await queryRows(this.db,
-      `UPDATE campaigns SET ${set}, updated_at = now() WHERE id = $1 AND tenant_id = $2 AND status = ANY($3) RETURNING id`,
-      [id, tenantId, statusesAllowing(action)],
+  /** One conditional UPDATE to the state machine's target status; 409 if the campaign's status forbids it. */
+  private async transition(tenantId: string, id: string, action: 'pause' | 'resume', alsoSet = ''): Promise<Campaign> {
+    const rows = await queryRows(
+      this.db,
+      `UPDATE campaigns SET status = $4${alsoSet}, updated_at = now() WHERE id = $1 AND tenant_id = $2 AND status = ANY($3) RETURNING id`,
+      [id, tenantId, statusesAllowing(action), targetStatus(action)],
     );
     const campaign = await this.campaigns.find(tenantId, id);
     if (rows.length === 0) CampaignsService.assertCan(campaign, action);
-    return this.campaigns.view(campaign);
+    return campaign;
   }
 }

@@ -114,7 +114,9 @@ export class BatchSendingService {
     }
     await this.messageRows.writeResults(token, report.bulkId, results);
     stopTimer();
-    for (const r of results) this.metrics.messagesProcessed.inc({ status: r.status });
+    const byStatus = new Map<string, number>();
+    for (const r of results) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
+    for (const [status, n] of byStatus) this.metrics.messagesProcessed.inc({ status }, n);
     this.events.changed(job.campaignId);
 
     if (retry?.throttled) {
