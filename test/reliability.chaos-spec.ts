@@ -47,7 +47,7 @@ describe('reliability', () => {
         QUEUE_BACKOFF_MS: '500',
         MITTO_REQUEST_TIMEOUT_MS: '5000',
         SWEEPER_INTERVAL_MS: '2000',
-        CLAIM_TIMEOUT_MS: '5000',
+        BATCH_LEASE_MS: '5000',
         UNKNOWN_POLICY: 'resend',
         UNKNOWN_SETTLE_AFTER_MS: '15000',
         RECONCILE_AFTER_MS: '5000',
@@ -79,7 +79,7 @@ describe('reliability', () => {
     const final = await waitFor(async () => {
       const s = await t.api.get(`/api/campaigns/${c.body.id}/status`).catch(() => undefined);
       const m = s?.body?.metrics;
-      return m && ['completed', 'failed'].includes(s.body.campaign.status) && m.queued + m.sending + m.unknown + m.sent === 0 ? s.body : undefined;
+      return m && ['completed', 'failed'].includes(s.body.campaign.status) && m.queued + m.unknown + m.sent === 0 ? s.body : undefined;
     }, 600_000, 500);
     const stats = sandbox.stats();
     const m = final.metrics;

@@ -34,10 +34,13 @@ export interface AppConfig {
   };
   recovery: {
     sweeperIntervalMs: number;
-    claimTimeoutMs: number;
+    /** How long a batch lease lasts without renewal (a crashed holder's batch is taken over after it). */
+    batchLeaseMs: number;
     unknownSettleAfterMs: number;
     unknownPolicy: UnknownPolicy;
     reconcileAfterMs: number;
+    /** Sent messages still without a final status this long after sending are no longer looked up. */
+    reconcileHorizonMs: number;
   };
 }
 
@@ -75,10 +78,11 @@ export function buildConfig(raw: Record<string, unknown>): AppConfig {
     },
     recovery: {
       sweeperIntervalMs: e.SWEEPER_INTERVAL_MS,
-      claimTimeoutMs: e.CLAIM_TIMEOUT_MS,
+      batchLeaseMs: e.BATCH_LEASE_MS,
       unknownSettleAfterMs: e.UNKNOWN_SETTLE_AFTER_MS,
       unknownPolicy: e.UNKNOWN_POLICY,
       reconcileAfterMs: e.RECONCILE_AFTER_MS,
+      reconcileHorizonMs: e.RECONCILE_HORIZON_MS,
     },
   };
 }

@@ -70,10 +70,11 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) QUEUE_BACKOFF_MS = 3000;
 
   @Transform(toInt) @IsInt() @Min(1000) SWEEPER_INTERVAL_MS = 15_000;
-  @Transform(toInt) @IsInt() @Min(1000) CLAIM_TIMEOUT_MS = 120_000;
+  @Transform(toInt) @IsInt() @Min(500) BATCH_LEASE_MS = 30_000;
   @Transform(toInt) @IsInt() @Min(1000) UNKNOWN_SETTLE_AFTER_MS = 15 * 60_000;
   @IsIn(UNKNOWN_POLICIES) UNKNOWN_POLICY: UnknownPolicy = 'fail';
   @Transform(toInt) @IsInt() @Min(1000) RECONCILE_AFTER_MS = 10 * 60_000;
+  @Transform(toInt) @IsInt() @Min(60_000) RECONCILE_HORIZON_MS = 48 * 3600_000;
 }
 
 /** Validates `process.env`-like input; throws one error naming every bad variable. */

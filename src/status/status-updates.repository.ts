@@ -82,7 +82,7 @@ function buildSql(): string {
              provider_status = b.raw_status,
              error_code = b.error_code,
              error_message = b.error_message,
-             sent_at = coalesce(m.sent_at, m.claimed_at, now()),
+             sent_at = coalesce(m.sent_at, now()),
              delivered_at = CASE WHEN b.target = 'delivered' THEN coalesce(b.reported_at, now()) ELSE m.delivered_at END,
              updated_at = now()
         FROM best b

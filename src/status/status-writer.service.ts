@@ -15,7 +15,7 @@ const MAX_UPDATES_PER_STATEMENT = 10_000;
  */
 const MAX_QUEUED_UPDATES = 200_000;
 /** A message leaving one of these may let its campaign finish. */
-const OPEN_STATUSES = new Set(['queued', 'sending', 'unknown']);
+const OPEN_STATUSES = new Set(['queued', 'unknown']);
 
 interface Pending {
   updates: StatusUpdate[];
