@@ -14,6 +14,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   that leaves `provider_message_id` alone (every delivery report) is HOT-eligible.
  * - `campaigns.settled_at`: set once a campaign has ended and nothing of it is open any more; the sweep
  *   reads only campaigns without it (partial index), so its cost follows the active set, not history.
+ * - `campaigns.last_report_sent_at`: the send time of the latest message Mitto reported on — proof that
+ *   its report stream flows, used to tell an unknown message Mitto never had (see settleUnknown).
  */
 export class BatchLeases1764400000000 implements MigrationInterface {
   name = 'BatchLeases1764400000000';
@@ -70,7 +72,7 @@ export class BatchLeases1764400000000 implements MigrationInterface {
         ('queued', 'sent', 'unknown', 'delivered', 'undelivered', 'failed', 'cancelled', 'skipped'))`);
     await q.query(`DELETE FROM campaign_message_counts WHERE status = 'sending' AND messages = 0`);
 
-    await q.query(`ALTER TABLE campaigns ADD COLUMN settled_at timestamptz`);
+    await q.query(`ALTER TABLE campaigns ADD COLUMN settled_at timestamptz, ADD COLUMN last_report_sent_at timestamptz`);
     await q.query(`UPDATE campaigns SET settled_at = coalesce(completed_at, now()) WHERE status IN ('completed', 'failed', 'cancelled')
                      AND NOT EXISTS (SELECT 1 FROM campaign_message_counts k WHERE k.campaign_id = campaigns.id
                                        AND k.status IN ('queued', 'unknown') AND k.messages > 0)`);
@@ -85,7 +87,7 @@ export class BatchLeases1764400000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX ix_campaigns_open`);
     await q.query(`CREATE INDEX ix_campaigns_active ON campaigns (status) WHERE status IN ('scheduled', 'sending')`);
-    await q.query(`ALTER TABLE campaigns DROP COLUMN settled_at`);
+    await q.query(`ALTER TABLE campaigns DROP COLUMN settled_at, DROP COLUMN last_report_sent_at`);
     await q.query(`ALTER TABLE campaign_messages DROP CONSTRAINT ck_campaign_messages_status`);
     await q.query(`
       ALTER TABLE campaign_messages ADD CONSTRAINT ck_campaign_messages_status CHECK (status IN

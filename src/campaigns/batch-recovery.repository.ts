@@ -85,29 +85,35 @@ export class BatchRecoveryRepository {
   }
 
   /**
-   * UNKNOWN_POLICY for `unknown` messages older than `settleAfterMs`, found through their batches'
-   * `unknown_at` (ix_campaign_batches_unknown), only in batches nobody holds: `fail` → failed
-   * UNCONFIRMED (refunded); `resend` → queued again, the batch pending again with a new job round.
+   * Settles `unknown` messages older than `settleAfterMs`, found through their batches' `unknown_at`
+   * (ix_campaign_batches_unknown), only in batches nobody holds. First the evidence rule: when Mitto has
+   * reported on a message of the campaign sent after this one became unknown (its reports flow) and
+   * never on this one, Mitto never had it — it is queued again under either policy. Otherwise
+   * UNKNOWN_POLICY: `fail` → failed UNCONFIRMED (refunded); `resend` → queued again. A batch with
+   * messages queued again is pending again, with a new job round.
    */
   async settleUnknown(policy: UnknownPolicy, settleAfterMs: number, limit: number): Promise<{ messages: number; campaigns: string[]; reopened: Array<PendingBatch & { campaignId: string }> }> {
-    const set =
-      policy === 'resend'
-        ? `status = 'queued', error_code = 'RESENT_AFTER_UNKNOWN', error_message = NULL`
-        : `status = 'failed', error_code = 'UNCONFIRMED', error_message = 'No confirmation from Mitto in time'`;
     const rows = await queryRows<{ campaign_id: string; batch: number; job_round: number; reopened: boolean; moved: number }>(this.db,
       `WITH target AS (
-         SELECT b.campaign_id, b.batch, c.batch_size FROM campaign_batches b JOIN campaigns c ON c.id = b.campaign_id
+         SELECT b.campaign_id, b.batch, c.batch_size, c.last_report_sent_at FROM campaign_batches b JOIN campaigns c ON c.id = b.campaign_id
           WHERE b.unknown_at < now() - ${ms('$2')} AND (b.lease_expires_at IS NULL OR b.lease_expires_at <= now())
           ORDER BY b.unknown_at LIMIT $3
           FOR UPDATE OF b SKIP LOCKED
        ), moved AS (
-         UPDATE campaign_messages m SET ${set}, updated_at = now()
+         UPDATE campaign_messages m
+            SET status = CASE WHEN $1 OR t.last_report_sent_at > m.updated_at THEN 'queued' ELSE 'failed' END,
+                error_code = CASE WHEN t.last_report_sent_at > m.updated_at THEN 'RESENT_NOT_AT_MITTO'
+                                  WHEN $1 THEN 'RESENT_AFTER_UNKNOWN' ELSE 'UNCONFIRMED' END,
+                error_message = CASE WHEN $1 OR t.last_report_sent_at > m.updated_at THEN NULL ELSE 'No confirmation from Mitto in time' END,
+                updated_at = now()
            FROM target t
           WHERE m.campaign_id = t.campaign_id AND m.seq >= t.batch * t.batch_size AND m.seq < (t.batch + 1) * t.batch_size
             AND m.status = 'unknown' AND m.updated_at < now() - ${ms('$2')}
-         RETURNING t.campaign_id, t.batch
+         RETURNING t.campaign_id, t.batch, m.status
        ), per_batch AS (
-         SELECT t.campaign_id, t.batch, (SELECT count(*) FROM moved mv WHERE mv.campaign_id = t.campaign_id AND mv.batch = t.batch) AS moved,
+         SELECT t.campaign_id, t.batch,
+                (SELECT count(*) FROM moved mv WHERE mv.campaign_id = t.campaign_id AND mv.batch = t.batch) AS moved,
+                (SELECT count(*) FROM moved mv WHERE mv.campaign_id = t.campaign_id AND mv.batch = t.batch AND mv.status = 'queued') AS requeued,
                 -- the batch's unknown messages not due yet (the statement's snapshot still shows the ones moved above)
                 (SELECT min(m.updated_at) FROM campaign_messages m
                   WHERE m.campaign_id = t.campaign_id AND m.seq >= t.batch * t.batch_size AND m.seq < (t.batch + 1) * t.batch_size
@@ -116,12 +122,12 @@ export class BatchRecoveryRepository {
        )
        UPDATE campaign_batches x
           SET unknown_at = p.next_unknown,
-              state = CASE WHEN $1 AND p.moved > 0 THEN 'pending' ELSE x.state END,
-              job_round = CASE WHEN $1 AND p.moved > 0 THEN x.job_round + 1 ELSE x.job_round END,
+              state = CASE WHEN p.requeued > 0 THEN 'pending' ELSE x.state END,
+              job_round = CASE WHEN p.requeued > 0 THEN x.job_round + 1 ELSE x.job_round END,
               updated_at = now()
          FROM per_batch p
         WHERE x.campaign_id = p.campaign_id AND x.batch = p.batch
-        RETURNING x.campaign_id, x.batch, x.job_round, ($1 AND p.moved > 0) AS reopened, p.moved::int AS moved`,
+        RETURNING x.campaign_id, x.batch, x.job_round, p.requeued > 0 AS reopened, p.moved::int AS moved`,
       [policy === 'resend', settleAfterMs, limit],
     );
     return {

@@ -129,12 +129,14 @@ export class CampaignBatchesRepository {
   /**
    * The write-ahead marker, written right before a Mitto call: the seq range about to be sent. It is also
    * the last check before the call — the lease is still ours (and renewed) and the campaign still sending.
+   * "Ours" means our token is still on the row: a lease that ran out (say, through a database outage)
+   * and that nobody took over is still ours; a takeover replaces the token.
    */
   async markInFlight(ref: LeaseRef, fromSeq: number, toSeq: number, leaseMs: number): Promise<MarkResult> {
     const rows = await queryRows(this.db,
       `UPDATE campaign_batches b
           SET inflight_from = $4, inflight_to = $5, lease_expires_at = now() + ${msInterval('$6')}, updated_at = now()
-        WHERE b.campaign_id = $1 AND b.batch = $2 AND b.lease_token = $3 AND b.lease_expires_at > now()
+        WHERE b.campaign_id = $1 AND b.batch = $2 AND b.lease_token = $3
           AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.status = 'sending')
         RETURNING 1`,
       [ref.campaignId, ref.batch, ref.token, fromSeq, toSeq, leaseMs],
@@ -142,18 +144,18 @@ export class CampaignBatchesRepository {
     if (rows.length > 0) return { kind: 'ok' };
     const [state] = await queryRows<{ held: boolean; status: string }>(this.db,
       `SELECT c.status, EXISTS (SELECT 1 FROM campaign_batches b WHERE b.campaign_id = $1 AND b.batch = $2
-                                  AND b.lease_token = $3 AND b.lease_expires_at > now()) AS held
+                                  AND b.lease_token = $3) AS held
          FROM campaigns c WHERE c.id = $1`,
       [ref.campaignId, ref.batch, ref.token],
     );
     return state?.held ? { kind: 'stopped', campaignStatus: state.status } : { kind: 'lost' };
   }
 
-  /** Extends the lease while its holder works (timer); false when it is no longer ours. */
+  /** Extends the lease while its holder works (timer); false when it is no longer ours (taken over or released). */
   async renew(ref: LeaseRef, leaseMs: number): Promise<boolean> {
     const rows = await queryRows(this.db,
       `UPDATE campaign_batches SET lease_expires_at = now() + ${msInterval('$4')}
-        WHERE campaign_id = $1 AND batch = $2 AND lease_token = $3 AND lease_expires_at > now() RETURNING 1`,
+        WHERE campaign_id = $1 AND batch = $2 AND lease_token = $3 RETURNING 1`,
       [ref.campaignId, ref.batch, ref.token, leaseMs],
     );
     return rows.length > 0;

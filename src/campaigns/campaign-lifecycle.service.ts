@@ -27,7 +27,6 @@ export class CampaignLifecycleService {
   private readonly logger = new Logger(CampaignLifecycleService.name);
   private readonly batchSize: number;
   private readonly creditsPerSegment: number;
-  private readonly unknownBlocksCompletion: boolean;
 
   constructor(
     private readonly db: DataSource,
@@ -42,7 +41,6 @@ export class CampaignLifecycleService {
     const sending = config.get('sending', { infer: true });
     this.batchSize = sending.batchSize;
     this.creditsPerSegment = sending.creditsPerSegment;
-    this.unknownBlocksCompletion = config.get('recovery', { infer: true }).unknownPolicy === 'resend';
   }
 
   /**
@@ -195,10 +193,10 @@ export class CampaignLifecycleService {
 
   /**
    * Ends a sending campaign once nothing is left to send: `completed`, or `failed` when no message
-   * could be sent. One conditional UPDATE, so it happens exactly once whoever calls it.
+   * could be sent. One conditional UPDATE, so it happens exactly once whoever calls it. An `unknown`
+   * message keeps the campaign open under either UNKNOWN_POLICY: it may still be sent again.
    */
   async finishIfDone(campaignId: string): Promise<boolean> {
-    const open = this.unknownBlocksCompletion ? `('queued', 'unknown')` : `('queued')`;
     const rows = await queryRows(this.db,
       `WITH ended AS (
        UPDATE campaigns c
@@ -209,7 +207,7 @@ export class CampaignLifecycleService {
               completed_at = now(), updated_at = now()
         WHERE c.id = $1 AND c.status = 'sending'
           AND NOT EXISTS (SELECT 1 FROM campaign_message_counts k
-                           WHERE k.campaign_id = c.id AND k.status IN ${open} AND k.messages > 0)
+                           WHERE k.campaign_id = c.id AND k.status IN ('queued', 'unknown') AND k.messages > 0)
         RETURNING c.id
        ), tidy AS (
          -- Nothing is queued any more, so a batch still marked pending (its holder died after its last

@@ -39,6 +39,8 @@ export class Campaign {
   @Column('timestamptz', { name: 'last_activity_at', nullable: true }) lastActivityAt: Date | null;
   /** Ended and nothing of it open any more (no pending batch, no unknown message): the sweep stops looking. */
   @Column('timestamptz', { name: 'settled_at', nullable: true }) settledAt: Date | null;
+  /** Send time of the latest message Mitto has reported on (delivery reports flow up to here). */
+  @Column('timestamptz', { name: 'last_report_sent_at', nullable: true }) lastReportSentAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

@@ -213,6 +213,8 @@ export class BatchSendingService {
       () => this.batches.writeOutcomes(lease.ref, outcomes, { bulkId, attempt, reconcileAfterMs: this.reconcileAfterMs }, release),
       {
         maxMs: RESULT_WRITE_MAX_MS,
+        // Try every second at most: the outcomes should land as soon as the database is back.
+        capMs: 1_000,
         onRetry: (e, n) => {
           this.metrics.resultWriteRetries.inc();
           if (n === 1 || n % 10 === 0) this.logger.warn({ campaignId: lease.ref.campaignId, batch: lease.ref.batch, tries: n, err: e instanceof Error ? e.message : e }, 'result write failed; retrying');

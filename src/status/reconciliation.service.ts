@@ -17,7 +17,12 @@ const MAX_BATCHES_PER_RUN = 50;
 const CONCURRENCY = 8;
 /** Background work must not queue behind sends for long: past this wait the run stops. */
 const MAX_PERMIT_WAIT_MS = 2_000;
-const LOCK_TTL_MS = 5 * 60_000;
+/**
+ * The run's lock lives this long unless renewed (every third of it, while the run goes on): a process
+ * that dies mid-run blocks reconciliation for seconds, not minutes.
+ */
+const LOCK_TTL_MS = 15_000;
+const RENEW_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0`;
 /** Longest pause between two checks of one batch (the backoff doubles up to this). */
 const MAX_CHECK_INTERVAL_MS = 6 * 3600_000;
 
@@ -69,6 +74,9 @@ export class ReconciliationService {
     const token = randomUUID();
     const locked = await this.redis.set(this.lockKey, token, 'PX', LOCK_TTL_MS, 'NX');
     if (locked !== 'OK') return { ...NOTHING, skipped: 'locked' };
+    const renewal = setInterval(() => {
+      this.redis.eval(RENEW_SCRIPT, 1, this.lockKey, token, LOCK_TTL_MS).catch(() => undefined);
+    }, LOCK_TTL_MS / 3);
     try {
       const due = await this.recovery.dueChecks(MAX_BATCHES_PER_RUN);
       if (due.length === 0) return { ...NOTHING };
@@ -88,6 +96,7 @@ export class ReconciliationService {
       if (summary.updated > 0 || summary.errors > 0) this.logger.log({ ...summary }, 'reconciled sent messages');
       return { ...summary, givenUp };
     } finally {
+      clearInterval(renewal);
       // Release only our own lock.
       await this.redis
         .eval(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`, 1, this.lockKey, token)

@@ -92,10 +92,20 @@ export class StatusWriter {
   private async afterMoves(outcomes: UpdateOutcome[]): Promise<void> {
     const touched = new Set<string>();
     const mayFinish = new Set<string>();
+    const reportedUpTo = new Map<string, Date>();
     for (const o of outcomes) {
       if (!o.moved || !o.campaignId) continue;
       touched.add(o.campaignId);
       if (o.previous && OPEN_STATUSES.has(o.previous)) mayFinish.add(o.campaignId);
+      const sentAt = o.sentAt ? new Date(o.sentAt) : null;
+      const known = reportedUpTo.get(o.campaignId);
+      if (sentAt && (!known || sentAt > known)) reportedUpTo.set(o.campaignId, sentAt);
+    }
+    try {
+      await this.repository.recordReportedUpTo(reportedUpTo);
+    } catch (e) {
+      // Only a hint for unknown-message settlement; the next reports record it again.
+      this.logger.warn({ err: e instanceof Error ? e.message : e }, 'could not record the report watermark');
     }
     for (const id of mayFinish) {
       try {

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 
 /**
  * Starts the built app (`dist/`, made by `npm run build`, which `npm test` runs first) as a separate
- * process, e.g. APP_ROLE=worker, so tests can kill it like an operator or the kernel would.
+ * process, e.g. APP_ROLE=worker, so tests can kill it like an operator or the kernel would. With
+ * TEST_APP_LOG=<file>, the process's logs are appended to that file (to see what a child did).
  */
 export async function spawnApp(env: Record<string, string>): Promise<ChildProcess> {
   if (!existsSync('dist/src/main.js')) throw new Error('dist/src/main.js missing: run `npm run build` first');
@@ -16,6 +17,8 @@ export async function spawnApp(env: Record<string, string>): Promise<ChildProces
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`app did not start:\n${output}`)), 20_000);
     const onData = (chunk: Buffer) => {
+      if (process.env.TEST_APP_LOG) appendFileSync(process.env.TEST_APP_LOG, chunk);
+      if (output.length > 1_000_000) return;
       output += chunk.toString();
       if (output.includes('bulk-sms started')) {
         clearTimeout(timer);
