@@ -9,6 +9,27 @@ import type { RateLimitDecision, RateLimitKeys } from './rate-limiter.types.js';
 
 export const DEFAULT_RATE_LIMIT_KEY_PREFIX = 'bulk-sms';
 
+export interface RateLimitRedisKeys {
+  account: string;
+  tenant: string;
+  pushback: string;
+}
+
+/**
+ * The Redis keys of one account and one tenant. All three carry the same Redis Cluster hash tag, the
+ * traffic account (`{acct:<id>}`), so the acquire script's keys share one slot and the script stays
+ * one atomic call on a cluster too. The price: a tenant's log lives under the account it sends
+ * through; see "Redis Cluster" in docs/RATE_LIMITING.md for a tenant whose account changes.
+ */
+export function rateLimitKeys(keyPrefix: string, trafficAccountId: string, tenantId: string): RateLimitRedisKeys {
+  const tag = `{acct:${trafficAccountId}}`;
+  return {
+    account: `${keyPrefix}:rl:${tag}:log`,
+    tenant: `${keyPrefix}:rl:${tag}:tenant:${tenantId}`,
+    pushback: `${keyPrefix}:rl:${tag}:pushback`,
+  };
+}
+
 /** Optional DI token; without a provider the defaults below apply. */
 export const RATE_LIMITER_OPTIONS = Symbol('RATE_LIMITER_OPTIONS');
 
@@ -74,19 +95,9 @@ export class RateLimiterService {
     }
   }
 
-  /**
-   * The Redis keys of one account and one tenant. All three carry the same Redis Cluster hash tag, the
-   * traffic account (`{acct:<id>}`), so the acquire script's keys share one slot and the script stays
-   * one atomic call on a cluster too. The price: a tenant's log lives under the account it sends
-   * through; see "Redis Cluster" in docs/RATE_LIMITING.md for a tenant whose account changes.
-   */
-  keysFor(trafficAccountId: string, tenantId: string): { account: string; tenant: string; pushback: string } {
-    const tag = `{acct:${trafficAccountId}}`;
-    return {
-      account: `${this.keyPrefix}:rl:${tag}:log`,
-      tenant: `${this.keyPrefix}:rl:${tag}:tenant:${tenantId}`,
-      pushback: `${this.keyPrefix}:rl:${tag}:pushback`,
-    };
+  /** The Redis keys of one account and one tenant (see `rateLimitKeys`). */
+  keysFor(trafficAccountId: string, tenantId: string): RateLimitRedisKeys {
+    return rateLimitKeys(this.keyPrefix, trafficAccountId, tenantId);
   }
 
   /**
