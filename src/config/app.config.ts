@@ -1,4 +1,8 @@
 import { validateEnvironment, type AppRole, type UnknownPolicy } from './env.schema.js';
+import { parseHostPortList, type HostPort } from './host-port-list.js';
+
+/** Where Redis lives: one server (standalone, Sentinel-fronted or a proxy) or a Redis Cluster. */
+export type RedisServer = { kind: 'single'; url: string } | { kind: 'cluster'; nodes: HostPort[] };
 
 /** Typed configuration, built once from the validated environment. Nothing else reads `process.env`. */
 export interface AppConfig {
@@ -7,7 +11,7 @@ export interface AppConfig {
   http: { port: number; bodyLimitBytes: number; csvLimitBytes: number };
   logLevel: string;
   database: { url: string; poolSize: number };
-  redis: { url: string; queuePrefix: string };
+  redis: { server: RedisServer; queuePrefix: string };
   adminApiKey: string;
   mitto: {
     baseUrl: string;
@@ -52,7 +56,12 @@ export function buildConfig(raw: Record<string, unknown>): AppConfig {
     http: { port: e.PORT, bodyLimitBytes: e.BODY_LIMIT_BYTES, csvLimitBytes: e.CSV_LIMIT_BYTES },
     logLevel: e.LOG_LEVEL,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
-    redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
+    redis: {
+      server: e.REDIS_CLUSTER_NODES
+        ? { kind: 'cluster', nodes: parseHostPortList(e.REDIS_CLUSTER_NODES)! }
+        : { kind: 'single', url: e.REDIS_URL },
+      queuePrefix: e.QUEUE_PREFIX,
+    },
     adminApiKey: e.ADMIN_API_KEY,
     mitto: {
       baseUrl: e.MITTO_BASE_URL.replace(/\/+$/, ''),

@@ -10,8 +10,10 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateIf,
   validateSync,
 } from 'class-validator';
+import { IsHostPortList } from './host-port-list.js';
 
 /**
  * Every environment variable the service reads, with its default. This class is the only place that
@@ -42,7 +44,11 @@ export class EnvironmentVariables {
   @IsString() @Matches(/^postgres(ql)?:\/\//) DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/bulk_sms';
   @Transform(toInt) @IsInt() @Min(1) @Max(200) DATABASE_POOL_SIZE = 20;
   @IsString() @Matches(/^rediss?:\/\//) REDIS_URL = 'redis://127.0.0.1:6379';
-  @IsString() @MinLength(0) QUEUE_PREFIX = 'bulk-sms';
+  /** Seeds of a Redis Cluster; when set, every Redis user connects to the cluster and REDIS_URL is unused. */
+  @ValidateIf((e: EnvironmentVariables) => e.REDIS_CLUSTER_NODES !== '') @IsHostPortList() REDIS_CLUSTER_NODES = '';
+  // Braces are refused because the app wraps the prefix in Redis Cluster hash tags itself (queues.module.ts).
+  @IsString() @Matches(/^[^{}]*$/, { message: 'must not contain { or } (the app adds Redis Cluster hash tags itself)' })
+  QUEUE_PREFIX = 'bulk-sms';
 
   @IsString() @MinLength(16) ADMIN_API_KEY = 'dev-admin-key-change-me-0000';
 

@@ -1,10 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import type { Redis } from 'ioredis';
 import { InjectRedis } from '../redis/redis.module.js';
+import { checkRedis, type RedisClient } from '../redis/redis-clients.js';
 
-/** Liveness (the process answers) and readiness (PostgreSQL and Redis really answer). */
+/** Liveness (the process answers) and readiness (PostgreSQL and Redis, every cluster master, really answer). */
 @ApiTags('operations')
 @Controller('health')
 export class HealthController {
@@ -12,7 +12,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
   ) {}
 
   @Get('live')
@@ -28,11 +28,12 @@ export class HealthController {
       async () => {
         const indicator = this.indicators.check('redis');
         try {
-          const pong = await Promise.race([
-            this.redis.ping(),
-            new Promise<string>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000)),
-          ]);
-          return pong === 'PONG' ? indicator.up() : indicator.down({ message: 'unexpected reply' });
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            checkRedis(this.redis),
+            new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 2000))),
+          ]).finally(() => clearTimeout(timer));
+          return indicator.up();
         } catch (e) {
           return indicator.down({ message: e instanceof Error ? e.message : 'unreachable' });
         }
