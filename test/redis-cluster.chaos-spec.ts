@@ -17,10 +17,8 @@ import { DEFAULT_RATE_LIMIT_KEY_PREFIX, rateLimitKeys } from '../src/rate-limiti
  * must reach the sandbox exactly once, the traffic account's limit must hold in every second, and the
  * API must hear the workers' progress through the cluster's pub/sub. Touches neither the shared Redis
  * nor the run's database (its own, dropped afterwards).
- *
- * Exactly-once under SIGKILL in today's bulk flow needs delivery reports and UNKNOWN_POLICY=resend
- * (the settings of test/reliability.chaos-spec.ts): rows the killed worker claimed become `unknown`,
- * a report settles those Mitto took, the rest are resent.
+ * The default UNKNOWN_POLICY (fail) with delivery reports flowing, as in test/reliability.chaos-spec.ts:
+ * the killed worker's calls in flight become `unknown`, and reports settle them.
  */
 const SIZE = 3_000;
 const BATCH = 20;
@@ -80,8 +78,7 @@ describe('Redis Cluster: API + 2 workers, one SIGKILLed', () => {
       QUEUE_BACKOFF_MS: '500',
       MITTO_REQUEST_TIMEOUT_MS: '5000',
       SWEEPER_INTERVAL_MS: '2000',
-      CLAIM_TIMEOUT_MS: '5000',
-      UNKNOWN_POLICY: 'resend',
+      BATCH_LEASE_MS: '3000',
       UNKNOWN_SETTLE_AFTER_MS: '15000',
       RECONCILE_AFTER_MS: '5000',
     };
@@ -111,7 +108,7 @@ describe('Redis Cluster: API + 2 workers, one SIGKILLed', () => {
     return waitFor(async () => {
       const s = await t.api.get(`/api/campaigns/${id}/status`);
       const m = s.body.metrics;
-      return ['completed', 'failed'].includes(s.body.campaign.status) && m.queued + m.sending + m.unknown + m.sent === 0 ? s.body : undefined;
+      return ['completed', 'failed'].includes(s.body.campaign.status) && m.queued + m.unknown + m.sent === 0 ? s.body : undefined;
     }, 300_000, 500);
   }
 

@@ -1,5 +1,5 @@
 import { Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { ConfigService } from '@nestjs/config';
 import { DelayedError, type Job } from 'bullmq';
 import type { AppConfig } from '../config/app.config.js';
@@ -53,5 +53,11 @@ export class SmsBatchProcessor extends WorkerHost implements OnApplicationBootst
       this.logger.warn({ jobId: job.id, attempt: job.attemptsMade + 1, err: e instanceof Error ? e.message : e }, 'batch attempt failed');
       throw e;
     }
+  }
+
+  /** Connection trouble of the worker itself (Redis away, a cluster master down): logged, never fatal. */
+  @OnWorkerEvent('error')
+  onWorkerError(err: Error): void {
+    this.logger.warn({ err: err.message }, 'queue worker error');
   }
 }
