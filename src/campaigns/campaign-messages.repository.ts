@@ -10,17 +10,6 @@ export interface NewMessageRow {
   ucs2: boolean;
 }
 
-/** A queued message of a batch, as the batch's lease holder reads it before sending. */
-export interface QueuedMessage {
-  id: string;
-  seq: number;
-  phone: string;
-  variables: Record<string, string> | null;
-  segments: number;
-  /** On the tenant's suppression list now: becomes `skipped` instead of being sent. */
-  suppressed: boolean;
-}
-
 /**
  * Hot-path SQL on `campaign_messages` outside sending (import, reads). Statements that move a message
  * out of `queued` live in campaign-batches.repository.ts, under the batch lease. Status moves fire the
@@ -70,21 +59,6 @@ export class CampaignMessagesRepository {
       ],
     );
     return result;
-  }
-
-  /**
-   * The batch's queued messages in seq order (its own seq range, through the (campaign, seq) index),
-   * with whether each number is suppressed now. A read: the batch's lease is what makes them ours.
-   */
-  async readQueued(campaignId: string, tenantId: string, seqFrom: number, seqTo: number): Promise<QueuedMessage[]> {
-    return queryRows<QueuedMessage>(this.db,
-      `SELECT m.id, m.seq, m.phone, m.variables, m.segments,
-              EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = $2 AND s.phone = m.phone) AS suppressed
-         FROM campaign_messages m
-        WHERE m.campaign_id = $1 AND m.seq >= $3 AND m.seq < $4 AND m.status = 'queued'
-        ORDER BY m.seq`,
-      [campaignId, tenantId, seqFrom, seqTo],
-    );
   }
 
   /**
