@@ -63,6 +63,7 @@ export class BatchSendingService {
   private readonly reconcileAfterMs: number;
   private readonly backoffMs: number;
   private stopping = false;
+  private readonly inFlight = new Set<Promise<BatchRun>>();
 
   constructor(
     private readonly batches: CampaignBatchesRepository,
@@ -84,7 +85,24 @@ export class BatchSendingService {
     this.stopping = true;
   }
 
+  /** Waits (at most `ms`) for the batches in flight in this process to write their outcomes. */
+  async drain(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+  }
+
   async run(job: SendBatchJob, attempt: BatchAttempt): Promise<BatchRun> {
+    const running = this.runBatch(job, attempt);
+    this.inFlight.add(running);
+    try {
+      return await running;
+    } finally {
+      this.inFlight.delete(running);
+    }
+  }
+
+  private async runBatch(job: SendBatchJob, attempt: BatchAttempt): Promise<BatchRun> {
     const ref = { campaignId: job.campaignId, batch: job.batch, token: randomUUID() };
     const got = await this.batches.lease(ref, job.generation, { leaseMs: this.leaseMs, reconcileAfterMs: this.reconcileAfterMs });
     if (!got.leased) {

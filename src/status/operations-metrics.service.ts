@@ -40,7 +40,7 @@ export class OperationsMetricsService {
     const rows: Array<{ status: string; messages: string }> = await this.db.query(
       `SELECT k.status, sum(k.messages)::bigint AS messages
          FROM campaign_message_counts k JOIN campaigns c ON c.id = k.campaign_id
-        WHERE c.status IN ('sending', 'paused')
+        WHERE c.settled_at IS NULL AND c.status IN ('sending', 'paused')
         GROUP BY k.status`,
     );
     const byStatus = new Map(rows.map((r) => [r.status, Number(r.messages)]));

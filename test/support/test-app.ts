@@ -45,17 +45,28 @@ export async function startApp(
     ...(ownDatabase ? { DATABASE_URL: ownDatabase } : {}),
     ...overrides,
   };
-  const runDatabase = process.env.DATABASE_URL;
+  // The app reads its configuration from process.env while it boots; put it back afterwards, so one
+  // test's settings (say QUEUE_ATTEMPTS=0) never leak into the next app started in this process.
+  const saved = { ...process.env };
+  const restoreEnv = () => {
+    for (const key of Object.keys(env)) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  };
   Object.assign(process.env, env);
-  await migrateTestDatabase(process.env.DATABASE_URL!);
-  const config = buildConfig(process.env);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(role), { bodyParser: false, bufferLogs: true, abortOnError: false });
-  configureHttpApp(app, config);
-  app.enableShutdownHooks();
-  await app.listen(0, '127.0.0.1');
+  let app: NestExpressApplication;
+  try {
+    await migrateTestDatabase(process.env.DATABASE_URL!);
+    const config = buildConfig(process.env);
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(role), { bodyParser: false, bufferLogs: true, abortOnError: false });
+    configureHttpApp(app, config);
+    app.enableShutdownHooks();
+    await app.listen(0, '127.0.0.1');
+  } finally {
+    restoreEnv();
+  }
   const { port } = app.getHttpServer().address() as AddressInfo;
-  // The config was read at boot; later test files in this process keep using the run's database.
-  if (ownDatabase) process.env.DATABASE_URL = runDatabase;
   const close = async () => {
     await app.close();
     if (ownDatabase) await dropOwnDatabase(ownDatabase);
