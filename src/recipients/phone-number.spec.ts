@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { getCountries, getExampleNumber, parsePhoneNumberWithError as parseMin } from 'libphonenumber-js/min';
-import { type CountryCode } from 'libphonenumber-js/max';
+import { isValidPhoneNumber, parsePhoneNumberWithError, type CountryCode } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/mobile/examples';
-import { cleanPhoneInput, fastNormalize, libraryNormalize, PhoneNormalizer } from './phone-number.js';
+import { cleanPhoneInput, PhoneNormalizer } from './phone-number.js';
 
 describe('PhoneNormalizer', () => {
   const ch = new PhoneNormalizer('CH');
@@ -95,7 +95,7 @@ describe('PhoneNormalizer', () => {
   });
 });
 
-describe('fast path equivalence with libphonenumber-js', () => {
+describe('equivalence with libphonenumber-js', () => {
   const countries = getCountries();
   const defaultRegions: CountryCode[] = ['CH', 'DE', 'US', 'GB', 'FR', 'IT', 'BR', 'AR', 'MX', 'RU', 'KZ', 'IN', 'CN', 'AU'];
 
@@ -141,18 +141,25 @@ describe('fast path equivalence with libphonenumber-js', () => {
     ];
   }
 
-  function compare(raw: string, region: CountryCode): 'fast' | 'library' {
+  /**
+   * normalize() accepts exactly what the library's own isValidPhoneNumber() accepts for the cleaned
+   * input, and returns the library's E.164 for it.
+   */
+  function compare(raw: string, region: CountryCode): boolean {
+    const result = new PhoneNormalizer(region).normalize(raw);
     const cleaned = cleanPhoneInput(raw);
-    if (typeof cleaned !== 'string') return 'library';
-    const fast = fastNormalize(cleaned, region);
-    if (fast === undefined) return 'library';
-    const library = libraryNormalize(cleaned, region);
-    expect({ raw, region, result: { ok: true, e164: fast } }).toEqual({ raw, region, result: library });
-    return 'fast';
+    if (typeof cleaned !== 'string') {
+      expect({ raw, result }).toEqual({ raw, result: cleaned });
+      return false;
+    }
+    const valid = isValidPhoneNumber(cleaned, { defaultCountry: region });
+    const expected = valid ? { ok: true, e164: parsePhoneNumberWithError(cleaned, { defaultCountry: region }).number } : { ok: false, reason: expect.any(String) };
+    expect({ raw, region, result }).toEqual({ raw, region, result: expected });
+    return valid;
   }
 
   it('agrees on example numbers of every region and their variants, for several default regions', () => {
-    let fastHits = 0;
+    let valid = 0;
     let checked = 0;
     let seed = 42;
     const random = () => {
@@ -161,16 +168,17 @@ describe('fast path equivalence with libphonenumber-js', () => {
     };
     for (const country of countries) {
       for (const raw of variants(country, random)) {
-        for (const region of [country, ...defaultRegions]) {
+        for (const region of [country, ...defaultRegions.slice(0, 4)]) {
           checked++;
-          if (compare(raw, region) === 'fast') fastHits++;
+          if (compare(raw, region)) valid++;
         }
       }
     }
-    // The fast path must actually be exercised on a large share of the inputs.
-    expect(checked).toBeGreaterThan(40_000);
-    expect(fastHits).toBeGreaterThan(checked / 4);
-  }, 300_000);
+    // Both answers occur often: the variants are a mix of valid numbers and near misses.
+    expect(checked).toBeGreaterThan(15_000);
+    expect(valid).toBeGreaterThan(checked / 4);
+    expect(valid).toBeLessThan(checked);
+  }, 120_000);
 
   it('agrees on random digit strings', () => {
     fc.assert(
@@ -182,15 +190,7 @@ describe('fast path equivalence with libphonenumber-js', () => {
           compare((plus ? '+' : '') + digits, region);
         },
       ),
-      { numRuns: 20_000 },
+      { numRuns: 5_000 },
     );
-  }, 300_000);
-
-  it('gives the same answers through normalize() as through the library alone', () => {
-    const ch = new PhoneNormalizer('CH');
-    for (const raw of ['079 123 45 67', '+41 70 123 45 67', '+44 7911 123456', '+1 999 555 0100', '0049 30 123456', '+0', '00', '000']) {
-      const cleaned = cleanPhoneInput(raw);
-      expect(ch.normalize(raw)).toEqual(typeof cleaned === 'string' ? libraryNormalize(cleaned, 'CH') : cleaned);
-    }
-  });
+  }, 120_000);
 });
