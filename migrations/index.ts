@@ -1,4 +1,5 @@
 import { InitialSchema1764300000000 } from './1764300000000-initial-schema.js';
+import { ImportCopy1764500000000 } from './1764500000000-import-copy.js';
 
 /** Every migration, in order. Listed explicitly (not globbed) so the app, the CLI and tests load the same set. */
-export const MIGRATIONS = [InitialSchema1764300000000];
+export const MIGRATIONS = [InitialSchema1764300000000, ImportCopy1764500000000];

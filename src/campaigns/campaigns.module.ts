@@ -7,6 +7,7 @@ import { CampaignsController } from './campaigns.controller.js';
 import { CampaignsService } from './campaigns.service.js';
 import { CampaignLifecycleService } from './campaign-lifecycle.service.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
+import { CampaignMessagesCopyWriter } from './campaign-messages.copy-writer.js';
 import { RecipientsImportService } from './recipients-import.service.js';
 import { RecipientsUploadService } from './recipients-upload.service.js';
 
@@ -14,7 +15,9 @@ import { RecipientsUploadService } from './recipients-upload.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([Campaign, CampaignMessage]), TenantsModule],
   controllers: [CampaignsController],
-  providers: [CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, RecipientsImportService, RecipientsUploadService],
+  providers: [
+    CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignMessagesCopyWriter, RecipientsImportService, RecipientsUploadService,
+  ],
   exports: [CampaignsService, CampaignLifecycleService, CampaignMessagesRepository],
 })
 export class CampaignsModule {}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { PhoneNumberSet } from './phone-number-set.js';
+
+describe('PhoneNumberSet', () => {
+  it('tells a new number from a repeated one', () => {
+    const set = new PhoneNumberSet(4);
+    expect(set.add('+41791234567')).toBe(true);
+    expect(set.add('+41791234568')).toBe(true);
+    expect(set.add('+41791234567')).toBe(false);
+    expect(set.add('+999999999999999')).toBe(true);
+    expect(set.add('+999999999999999')).toBe(false);
+    expect(set.size).toBe(3);
+  });
+
+  it('refuses anything but E.164', () => {
+    const set = new PhoneNumberSet();
+    expect(() => set.add('0791234567')).toThrow(/E\.164/);
+    expect(() => set.add('+0791234567')).toThrow(/E\.164/);
+    expect(() => set.add('+1234567890123456')).toThrow(/E\.164/);
+  });
+
+  it('answers like a Set<string>, across growth', () => {
+    fc.assert(
+      fc.property(fc.array(fc.stringMatching(/^\+[1-9]\d{0,14}$/), { maxLength: 3000 }), (numbers) => {
+        const set = new PhoneNumberSet(2);
+        const reference = new Set<string>();
+        for (const n of numbers) {
+          expect(set.add(n)).toBe(!reference.has(n));
+          reference.add(n);
+        }
+        expect(set.size).toBe(reference.size);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('holds a million numbers', () => {
+    const set = new PhoneNumberSet();
+    for (let i = 0; i < 1_000_000; i++) expect(set.add(`+4179${String(i).padStart(7, '0')}`)).toBe(true);
+    for (let i = 0; i < 1_000_000; i += 997) expect(set.add(`+4179${String(i).padStart(7, '0')}`)).toBe(false);
+    expect(set.size).toBe(1_000_000);
+  });
+});
