@@ -1,37 +1,38 @@
 import { Injectable } from '@nestjs/common';
 import { finished } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { AppError } from '../common/app-error.js';
+import { PhoneNumberSet } from '../recipients/phone-number-set.js';
 import { statusesAllowing } from './campaign-state.js';
 import type { CopyChunk } from './copy-chunk.js';
 
 export interface ChunkOutcome {
   inserted: number;
-  /** Rows whose number is on the tenant's suppression list (each occurrence counts). */
-  suppressed: number;
-  /** Rows whose number is already in the campaign or earlier in the upload. */
+  /** Rows left out because their number is already in the campaign (written by someone else). */
   duplicates: number;
 }
 
 /**
- * The import's writes to `campaign_messages`: each chunk is `COPY`ed into a session-local staging
- * table, then moved with one `INSERT … SELECT` in the same transaction.
+ * The import's writes to `campaign_messages`, on a connection of its own. Each chunk is one
+ * transaction that first takes the campaign's row lock (`FOR UPDATE`), which re-checks the
+ * campaign's state (an import racing an enqueue lands before it or is refused with 409, never
+ * half-sent) and reads `next_seq`. Then:
  *
- * - Staging is a temporary table (no WAL, private to the connection) created once per pooled
- *   connection and emptied at every commit or rollback (`ON COMMIT DELETE ROWS`).
- * - No `ON CONFLICT` (speculative insertion cost twice a plain insert). Numbers repeated within
- *   the upload come flagged `repeat` (the importer's PhoneNumberSet). Numbers already in the
- *   campaign from elsewhere (an earlier or a concurrent import) are filtered by a probe of
- *   `uq_campaign_messages_campaign_phone` per row, but only once the session has seen that the
- *   campaign holds rows that are not its own: `campaigns.next_seq` is read under the campaign's row
- *   lock and compared with where this session left it. The lock is taken in a statement of its own,
- *   so the INSERT's snapshot sees every row committed before it; the unique index stays the backstop.
- * - The row lock also re-checks the campaign's state, so an import racing an enqueue either lands
- *   before it or is refused (409), never half-sent. seq = next_seq + the row's position in the
- *   chunk: the file's order, with gaps where rows were left out.
- * - Inserting fires the statement trigger that keeps `campaign_message_counts` (initial migration).
+ * - the common case, the campaign holds only rows of this import: the chunk is `COPY`ed straight
+ *   into `campaign_messages`. The importer has already left out repeated numbers (its own
+ *   PhoneNumberSet) and suppressed ones (the tenant's list, read at the start), so the unique
+ *   index on (campaign_id, phone) has nothing to refuse. No staging table and no `ON CONFLICT`
+ *   (speculative insertion cost twice a plain insert).
+ * - otherwise (rows that are not this import's: an earlier import, or a concurrent one, seen as a
+ *   `next_seq` that is not where this session left it): the chunk goes through a temporary table
+ *   (no WAL, emptied at every commit) and one `INSERT … SELECT` that leaves out numbers already in
+ *   the campaign with an index probe per row. The lock is taken in a statement of its own, so the
+ *   INSERT's snapshot sees every row committed before it; the unique index stays the backstop.
+ *
+ * seq follows the file's order (gaps where rows were left out). Inserting fires the statement
+ * trigger that keeps `campaign_message_counts` (initial migration); COPY fires it too.
  */
 @Injectable()
 export class CampaignMessagesCopyWriter {
@@ -43,53 +44,77 @@ export class CampaignMessagesCopyWriter {
     // The postgres driver's connection is node-postgres' pooled client, which COPY needs.
     const client: PoolClient = await runner.connect();
     try {
-      await client.query(CREATE_STAGING);
+      const { rows } = await client.query<{ next_seq: number }>(`SELECT next_seq FROM campaigns WHERE id = $1`, [campaignId]);
+      if (rows.length === 0) throw AppError.notFound('Campaign');
+      const suppressed = await readSuppressions(client, tenantId);
+      return new MessageImportSession(runner, client, campaignId, rows[0].next_seq, suppressed);
     } catch (error) {
       await runner.release();
       throw error;
     }
-    return new MessageImportSession(runner, client, campaignId, tenantId);
   }
 }
 
 export class MessageImportSession {
-  /** campaigns.next_seq after this session's last chunk (0: a campaign without messages). */
-  private ownNextSeq = 0;
-  private foreignRows = false;
+  /** campaigns.next_seq after this session's last chunk. */
+  private ownNextSeq: number;
+  /** The campaign holds rows this session did not write (from the start, or seen since). */
+  private foreignRows: boolean;
+  private stagingReady = false;
 
   constructor(
     private readonly runner: QueryRunner,
     private readonly client: PoolClient,
     private readonly campaignId: string,
-    private readonly tenantId: string,
-  ) {}
+    nextSeq: number,
+    /** The tenant's suppression list when the import started. */
+    readonly suppressed: PhoneNumberSet,
+  ) {
+    this.ownNextSeq = nextSeq;
+    this.foreignRows = nextSeq > 0;
+  }
+
+  /** seq of the first row of the next chunk, as far as this session knows. */
+  get nextSeq(): number {
+    return this.ownNextSeq;
+  }
 
   /** Stores one chunk in its own transaction. The chunk's buffer may be reused once this resolves. */
   async write(chunk: CopyChunk): Promise<ChunkOutcome> {
     const client = this.client;
+    if (this.foreignRows && !this.stagingReady) {
+      await client.query(CREATE_STAGING);
+      this.stagingReady = true;
+    }
     await client.query('BEGIN');
     try {
-      const copy = client.query(copyFrom(COPY_STAGING));
-      copy.end(chunk.bytes);
-      await finished(copy);
       const locked = await client.query<{ next_seq: number }>(LOCK_CAMPAIGN, [this.campaignId, statusesAllowing('add-recipients')]);
       if (locked.rows.length === 0) {
         throw new AppError('INVALID_CAMPAIGN_STATE', 'The campaign changed state during the import', { status: 'unknown' });
       }
       const seqBase = locked.rows[0].next_seq;
-      if (seqBase !== this.ownNextSeq) this.foreignRows = true;
-      const { rows } = await client.query<{ inserted: number; suppressed: number }>(this.foreignRows ? MOVE_STAGED_PROBED : MOVE_STAGED, [
-        this.campaignId,
-        this.tenantId,
-        seqBase,
-        chunk.rows,
-        chunk.ucs2Rows > 0,
-        [...chunk.nonGsm],
-      ]);
+      if (seqBase !== chunk.seqBase && !this.foreignRows) {
+        this.foreignRows = true;
+        await client.query(CREATE_STAGING);
+        this.stagingReady = true;
+      }
+      let inserted = chunk.rows;
+      let ucs2 = chunk.ucs2Seqs.length;
+      if (this.foreignRows) {
+        await this.copy(COPY_STAGING, chunk);
+        const { rows } = await client.query<{ inserted: number; ucs2: number }>(MOVE_STAGED, [
+          this.campaignId,
+          seqBase - chunk.seqBase,
+          chunk.ucs2Seqs,
+        ]);
+        ({ inserted, ucs2 } = rows[0]);
+      } else {
+        await this.copy(COPY_MESSAGES, chunk);
+      }
+      await client.query(UPDATE_CAMPAIGN, [this.campaignId, seqBase + chunk.rows, ucs2, [...chunk.nonGsm]]);
       await client.query('COMMIT');
       this.ownNextSeq = seqBase + chunk.rows;
-      const { inserted, suppressed } = rows[0];
-      return { inserted, suppressed, duplicates: chunk.rows - inserted - suppressed };
+      return { inserted, duplicates: chunk.rows - inserted };
     } catch (error) {
       // A failed rollback means a dead connection, which the driver has already dropped from the pool.
       await client.query('ROLLBACK').catch(() => undefined);
@@ -100,56 +125,69 @@ export class MessageImportSession {
   async close(): Promise<void> {
     await this.runner.release();
   }
+
+  private async copy(sql: string, chunk: CopyChunk): Promise<void> {
+    const copy = this.client.query(copyFrom(sql));
+    copy.end(chunk.bytes);
+    await finished(copy);
+  }
 }
+
+/** The tenant's suppressed numbers, streamed (a list can be long) into a compact set. */
+async function readSuppressions(client: PoolClient, tenantId: string): Promise<PhoneNumberSet> {
+  if (!/^[0-9a-f-]{36}$/i.test(tenantId)) throw new Error('tenant id is not a uuid'); // COPY takes no parameters
+  const set = new PhoneNumberSet();
+  const out = client.query(copyTo(`COPY (SELECT phone FROM suppressions WHERE tenant_id = '${tenantId}') TO STDOUT`));
+  let rest = '';
+  for await (const data of out as AsyncIterable<Buffer>) {
+    const lines = (rest + data.toString('utf8')).split('\n');
+    rest = lines.pop() ?? '';
+    for (const phone of lines) if (E164.test(phone)) set.add(phone);
+  }
+  return set;
+}
+
+/** Stored suppressions are E.164; anything else could never match a recipient anyway. */
+const E164 = /^\+[1-9]\d{0,14}$/;
+
+const COLUMNS = '(campaign_id, seq, id, phone, variables, segments)';
+
+const COPY_MESSAGES = `COPY campaign_messages ${COLUMNS} FROM STDIN`;
 
 const CREATE_STAGING = `
   CREATE TEMP TABLE IF NOT EXISTS recipients_staging (
-    ord integer NOT NULL,
+    campaign_id uuid NOT NULL,
+    seq integer NOT NULL,
     id uuid NOT NULL,
     phone text NOT NULL,
     variables jsonb,
-    segments smallint NOT NULL,
-    ucs2 boolean NOT NULL,
-    repeat boolean NOT NULL
+    segments smallint NOT NULL
   ) ON COMMIT DELETE ROWS`;
 
-const COPY_STAGING = `COPY pg_temp.recipients_staging (ord, id, phone, variables, segments, ucs2, repeat) FROM STDIN`;
+const COPY_STAGING = `COPY pg_temp.recipients_staging ${COLUMNS} FROM STDIN`;
 
 const LOCK_CAMPAIGN = `SELECT next_seq FROM campaigns WHERE id = $1 AND status = ANY($2) FOR UPDATE`;
 
 /**
- * $1 campaign, $2 tenant, $3 the campaign's next seq, $4 rows in the chunk, $5 whether any is
- * UCS-2, $6 the chunk's non-GSM characters. `OFFSET 0` keeps the probe a per-row index lookup: as
- * a hash anti-join, the planner (whose statistics cannot know how many rows this very import
- * added) would read all of the campaign's numbers again for every chunk.
+ * $1 campaign, $2 shift of the staged seq numbers, $3 staged seq of the UCS-2 rows. `OFFSET 0`
+ * keeps the probe a per-row index lookup: as a hash anti-join, the planner (whose statistics cannot
+ * know how many rows an import just added) would read all of the campaign's numbers for every chunk.
  */
-function moveStaged(probe: boolean): string {
-  return `
+const MOVE_STAGED = `
   WITH inserted AS (
-    INSERT INTO campaign_messages (id, campaign_id, seq, phone, variables, segments)
-    SELECT s.id, $1, $3 + s.ord, s.phone, s.variables, s.segments
+    INSERT INTO campaign_messages ${COLUMNS}
+    SELECT s.campaign_id, s.seq + $2, s.id, s.phone, s.variables, s.segments
       FROM pg_temp.recipients_staging s
-     WHERE NOT s.repeat
-       AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.tenant_id = $2 AND x.phone = s.phone)
-       ${probe ? 'AND NOT EXISTS (SELECT 1 FROM campaign_messages m WHERE m.campaign_id = $1 AND m.phone = s.phone OFFSET 0)' : ''}
-    RETURNING id
-  ), counted AS (
-    SELECT (SELECT count(*) FROM inserted)::int AS inserted,
-           (SELECT count(*) FROM inserted i JOIN pg_temp.recipients_staging s USING (id) WHERE $5::boolean AND s.ucs2)::int AS ucs2
-  ), campaign AS (
-    UPDATE campaigns c
-       SET next_seq = $3 + $4::int,
-           ucs2_messages = c.ucs2_messages + counted.ucs2,
-           non_gsm_characters = ARRAY(SELECT DISTINCT x FROM unnest(c.non_gsm_characters || $6::text[]) AS x ORDER BY x LIMIT 50),
-           updated_at = now()
-      FROM counted
-     WHERE c.id = $1
+     WHERE NOT EXISTS (SELECT 1 FROM campaign_messages m WHERE m.campaign_id = $1 AND m.phone = s.phone OFFSET 0)
+    RETURNING seq
   )
-  SELECT counted.inserted,
-         (SELECT count(*)::int FROM pg_temp.recipients_staging s
-           WHERE EXISTS (SELECT 1 FROM suppressions x WHERE x.tenant_id = $2 AND x.phone = s.phone)) AS suppressed
-    FROM counted`;
-}
+  SELECT (SELECT count(*) FROM inserted)::int AS inserted,
+         (SELECT count(*) FROM inserted i JOIN unnest($3::int[]) AS u(seq) ON i.seq = u.seq + $2)::int AS ucs2`;
 
-const MOVE_STAGED = moveStaged(false);
-const MOVE_STAGED_PROBED = moveStaged(true);
+const UPDATE_CAMPAIGN = `
+  UPDATE campaigns
+     SET next_seq = $2,
+         ucs2_messages = ucs2_messages + $3,
+         non_gsm_characters = ARRAY(SELECT DISTINCT x FROM unnest(non_gsm_characters || $4::text[]) AS x ORDER BY x LIMIT 50),
+         updated_at = now()
+   WHERE id = $1`;

@@ -1,6 +1,6 @@
 /**
- * One chunk of accepted recipients, encoded as PostgreSQL `COPY … FROM STDIN` text rows for the
- * import's staging table (see campaign-messages.copy-writer.ts for its columns).
+ * One chunk of a campaign's new messages, encoded as PostgreSQL `COPY … FROM STDIN` text rows with
+ * the columns (campaign_id, seq, id, phone, variables, segments) of `campaign_messages`.
  *
  * Rows are written straight into a Buffer that is reused from chunk to chunk, so an import keeps no
  * per-row objects alive while its previous chunk is in PostgreSQL: what a 1M-row import holds is two
@@ -15,24 +15,23 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 
-export interface StagedRecipient {
+export interface NewMessage {
   /** E.164 (`+` and digits only). */
   phone: string;
   variables: Record<string, string> | null;
   segments: number;
   ucs2: boolean;
-  /** The number appeared earlier in the same upload: staged only to be counted (suppressed or duplicate). */
-  repeat: boolean;
 }
 
 /** A chunk is written once it holds this many rows or bytes, whichever comes first. */
 export const CHUNK_LIMITS = { rows: 20_000, bytes: 4 * 1024 * 1024 } as const;
 
 export class CopyChunk {
-  /** Rows in this chunk; also the `ord` (0-based position in the chunk) of the next row. */
   rows = 0;
-  /** Rows whose text is UCS-2. */
-  ucs2Rows = 0;
+  /** seq of the chunk's first row; row i gets seqBase + i. */
+  seqBase = 0;
+  /** seq of the rows whose text is UCS-2. */
+  readonly ucs2Seqs: number[] = [];
   /** Characters that forced UCS-2 in this chunk's texts. */
   readonly nonGsm = new Set<string>();
   private buffer: Buffer;
@@ -40,16 +39,20 @@ export class CopyChunk {
   /** The first 28 characters of this chunk's UUIDv7 (all but the last 32 bits). */
   private idPrefix = newIdPrefix();
 
-  constructor(initialBytes = 256 * 1024) {
+  constructor(
+    private readonly campaignId: string,
+    initialBytes = 256 * 1024,
+  ) {
     this.buffer = Buffer.allocUnsafe(initialBytes);
   }
 
-  add(row: StagedRecipient, nonGsm: readonly string[]): void {
+  add(message: NewMessage, nonGsm: readonly string[]): void {
+    const seq = this.seqBase + this.rows;
     const id = this.idPrefix + this.rows.toString(16).padStart(8, '0');
-    const variables = row.variables === null ? '\\N' : copyText(JSON.stringify(row.variables));
-    this.append(`${this.rows}\t${id}\t${row.phone}\t${variables}\t${row.segments}\t${row.ucs2 ? 't' : 'f'}\t${row.repeat ? 't' : 'f'}\n`);
+    const variables = message.variables === null ? '\\N' : copyText(JSON.stringify(message.variables));
+    this.append(`${this.campaignId}\t${seq}\t${id}\t${message.phone}\t${variables}\t${message.segments}\n`);
     this.rows++;
-    if (row.ucs2) this.ucs2Rows++;
+    if (message.ucs2) this.ucs2Seqs.push(seq);
     for (const ch of nonGsm) this.nonGsm.add(ch);
   }
 
@@ -62,10 +65,12 @@ export class CopyChunk {
     return this.buffer.subarray(0, this.used);
   }
 
-  reset(): void {
+  /** Empties the chunk for rows from `seqBase` on. */
+  reset(seqBase: number): void {
     this.rows = 0;
-    this.ucs2Rows = 0;
+    this.seqBase = seqBase;
     this.used = 0;
+    this.ucs2Seqs.length = 0;
     this.nonGsm.clear();
     this.idPrefix = newIdPrefix();
   }

@@ -36,10 +36,11 @@ const REEVALUATE_CHUNK = 5_000;
 
 /**
  * Imports recipients from any row source (JSON body or streamed CSV) as a pipeline: rows are
- * validated (phone to E.164, placeholders, segments) and encoded into a COPY chunk while the
- * previous chunk is being written by PostgreSQL (CampaignMessagesCopyWriter), so Node.js and the
- * database work at the same time, on two cores. Nothing but the two chunk buffers is held, so a
- * 1M-row file streams in flat memory.
+ * validated (phone to E.164, placeholders, segments), checked against the tenant's suppression
+ * list and the numbers seen so far, and encoded into a COPY chunk while the previous chunk is
+ * being written by PostgreSQL (CampaignMessagesCopyWriter), so Node.js and the database work at
+ * the same time, on two cores. Besides the two chunk buffers, an import holds one double per
+ * distinct number (PhoneNumberSet: 16 MB at 1M numbers), never the rows themselves.
  */
 @Injectable()
 export class RecipientsImportService {
@@ -52,23 +53,24 @@ export class RecipientsImportService {
     this.phones = new PhoneNormalizer(config.get('recipients', { infer: true }).defaultRegion);
   }
 
-  async import(campaign: Campaign, rows: AsyncIterable<RawRecipient | CsvErrorRow> | Iterable<RawRecipient>): Promise<ImportResult> {
+  /** `batches`: rows in batches (the CSV parser yields what it has ready; a JSON body is one batch). */
+  async import(campaign: Campaign, batches: AsyncIterable<Array<RawRecipient | CsvErrorRow>> | Iterable<RawRecipient[]>): Promise<ImportResult> {
     const template = MessageTemplate.parse(campaign.text);
     const result: ImportResult = { accepted: 0, duplicates: 0, suppressed: 0, invalid: 0, invalidSamples: [] };
     const seen = new PhoneNumberSet();
     const session = await this.writer.open(campaign.id, campaign.tenantId);
     // Double buffering: one chunk is filled while the other is written; a written chunk's buffer is reused.
-    let filling = new CopyChunk();
-    let spare = new CopyChunk();
+    let filling = new CopyChunk(campaign.id);
+    let spare = new CopyChunk(campaign.id);
+    filling.reset(session.nextSeq);
     let writing: Promise<CopyChunk> | undefined;
     const flush = async () => {
       if (writing) spare = await writing;
       const chunk = filling;
       filling = spare;
-      filling.reset();
+      filling.reset(chunk.seqBase + chunk.rows);
       writing = session.write(chunk).then((outcome) => {
         result.accepted += outcome.inserted;
-        result.suppressed += outcome.suppressed;
         result.duplicates += outcome.duplicates;
         return chunk;
       });
@@ -77,24 +79,34 @@ export class RecipientsImportService {
 
     try {
       let sinceYield = 0;
-      for await (const raw of rows as AsyncIterable<RawRecipient | CsvErrorRow>) {
-        if (++sinceYield === YIELD_EVERY) {
-          sinceYield = 0;
-          await yieldToEventLoop();
+      for await (const batch of batches as AsyncIterable<Array<RawRecipient | CsvErrorRow>>) {
+        for (const raw of batch) {
+          if (++sinceYield === YIELD_EVERY) {
+            sinceYield = 0;
+            await yieldToEventLoop();
+          }
+          if ('error' in raw) {
+            this.invalid(result, { row: raw.row, phone: '', reason: raw.error });
+            continue;
+          }
+          const evaluated = evaluateRecipientRow(raw, template, this.phones);
+          if (!evaluated.ok) {
+            this.invalid(result, { row: evaluated.row, phone: evaluated.phone, reason: evaluated.reason });
+            continue;
+          }
+          // Every occurrence of a suppressed number counts as suppressed; other repeats as duplicates.
+          if (session.suppressed.has(evaluated.phone)) {
+            result.suppressed++;
+            continue;
+          }
+          if (!seen.add(evaluated.phone)) {
+            result.duplicates++;
+            continue;
+          }
+          const { phone, variables, segments } = evaluated;
+          filling.add({ phone, variables, segments, ucs2: evaluated.encoding === 'UCS-2' }, evaluated.nonGsm);
+          if (filling.full) await flush();
         }
-        if ('error' in raw) {
-          this.invalid(result, { row: raw.row, phone: '', reason: raw.error });
-          continue;
-        }
-        const evaluated = evaluateRecipientRow(raw, template, this.phones);
-        if (!evaluated.ok) {
-          this.invalid(result, { row: evaluated.row, phone: evaluated.phone, reason: evaluated.reason });
-          continue;
-        }
-        const { phone, variables, segments } = evaluated;
-        const repeat = !seen.add(phone);
-        filling.add({ phone, variables, segments, ucs2: evaluated.encoding === 'UCS-2', repeat }, evaluated.nonGsm);
-        if (filling.full) await flush();
       }
       if (filling.rows > 0) await flush();
       if (writing) await writing;

@@ -74,7 +74,7 @@ export class RecipientsUploadService {
         throw AppError.validation(flatten(errors), 'The recipients body is not valid');
       }
       const rows = dto.recipients.map((r, i) => ({ row: i + 1, phone: r.phone, variables: r.variables }));
-      return this.importer.import(campaign, rows);
+      return this.importer.import(campaign, [rows]);
     }
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send recipients as application/json or text/csv');
   }

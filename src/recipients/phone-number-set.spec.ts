@@ -8,6 +8,8 @@ describe('PhoneNumberSet', () => {
     expect(set.add('+41791234567')).toBe(true);
     expect(set.add('+41791234568')).toBe(true);
     expect(set.add('+41791234567')).toBe(false);
+    expect(set.has('+41791234567')).toBe(true);
+    expect(set.has('+41791234569')).toBe(false);
     expect(set.add('+999999999999999')).toBe(true);
     expect(set.add('+999999999999999')).toBe(false);
     expect(set.size).toBe(3);
@@ -26,6 +28,7 @@ describe('PhoneNumberSet', () => {
         const set = new PhoneNumberSet(2);
         const reference = new Set<string>();
         for (const n of numbers) {
+          expect(set.has(n)).toBe(reference.has(n));
           expect(set.add(n)).toBe(!reference.has(n));
           reference.add(n);
         }

@@ -1,7 +1,8 @@
 /**
- * The set of E.164 numbers an import has already seen, so a number repeated anywhere in a file is
- * recognised without asking PostgreSQL (an index probe per row cost a fifth of the database's time
- * per row, and the database is what limits the import).
+ * A set of E.164 numbers: those an import has already seen, so a number repeated anywhere in a
+ * file is recognised without asking PostgreSQL (an index probe per row cost a fifth of the
+ * database's time per row, and the database is what limits the import), and the tenant's
+ * suppression list.
  *
  * A number is held as one double (`+` and at most 15 digits: below 2^53, so exact) in an
  * open-addressing table of Float64Array slots, 0 marking a free slot (no E.164 number is 0). That
@@ -22,19 +23,25 @@ export class PhoneNumberSet {
     return this.count;
   }
 
+  has(e164: string): boolean {
+    return this.slots[this.find(toKey(e164))] !== 0;
+  }
+
   /** Adds an E.164 number; false when it was already in the set. */
   add(e164: string): boolean {
     const key = toKey(e164);
-    let i = hash(key) & this.mask;
-    for (;;) {
-      const slot = this.slots[i];
-      if (slot === 0) break;
-      if (slot === key) return false;
-      i = (i + 1) & this.mask;
-    }
+    const i = this.find(key);
+    if (this.slots[i] !== 0) return false;
     this.slots[i] = key;
     if (++this.count * 4 > this.slots.length * 3) this.grow();
     return true;
+  }
+
+  /** The slot holding `key`, or the free slot where it belongs. */
+  private find(key: number): number {
+    let i = hash(key) & this.mask;
+    while (this.slots[i] !== 0 && this.slots[i] !== key) i = (i + 1) & this.mask;
+    return i;
   }
 
   private grow(): void {
