@@ -24,7 +24,7 @@ describe('PhoneNumberSet', () => {
 
   it('answers like a Set<string>, across growth', () => {
     fc.assert(
-      fc.property(fc.array(fc.stringMatching(/^\+[1-9]\d{0,14}$/), { maxLength: 3000 }), (numbers) => {
+      fc.property(fc.array(fc.stringMatching(/^\+[1-9]\d{0,14}$/), { maxLength: 1000 }), (numbers) => {
         const set = new PhoneNumberSet(2);
         const reference = new Set<string>();
         for (const n of numbers) {
@@ -34,14 +34,16 @@ describe('PhoneNumberSet', () => {
         }
         expect(set.size).toBe(reference.size);
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 
   it('holds a million numbers', () => {
     const set = new PhoneNumberSet();
-    for (let i = 0; i < 1_000_000; i++) expect(set.add(`+4179${String(i).padStart(7, '0')}`)).toBe(true);
-    for (let i = 0; i < 1_000_000; i += 997) expect(set.add(`+4179${String(i).padStart(7, '0')}`)).toBe(false);
-    expect(set.size).toBe(1_000_000);
+    let added = 0;
+    for (let i = 0; i < 1_000_000; i++) if (set.add(`+4179${String(i).padStart(7, '0')}`)) added++;
+    let again = 0;
+    for (let i = 0; i < 1_000_000; i += 997) if (set.add(`+4179${String(i).padStart(7, '0')}`)) again++;
+    expect([added, again, set.size]).toEqual([1_000_000, 0, 1_000_000]);
   });
 });
