@@ -20,16 +20,18 @@ export interface ChunkOutcome {
  * campaign's state (an import racing an enqueue lands before it or is refused with 409, never
  * half-sent) and reads `next_seq`. Then:
  *
- * - the common case, the campaign holds only rows of this import: the chunk is `COPY`ed straight
- *   into `campaign_messages`. The importer has already left out repeated numbers (its own
- *   PhoneNumberSet) and suppressed ones (the tenant's list, read at the start), so the unique
- *   index on (campaign_id, phone) has nothing to refuse. No staging table and no `ON CONFLICT`
- *   (speculative insertion cost twice a plain insert).
- * - otherwise (rows that are not this import's: an earlier import, or a concurrent one, seen as a
- *   `next_seq` that is not where this session left it): the chunk goes through a temporary table
- *   (no WAL, emptied at every commit) and one `INSERT … SELECT` that leaves out numbers already in
- *   the campaign with an index probe per row. The lock is taken in a statement of its own, so the
- *   INSERT's snapshot sees every row committed before it; the unique index stays the backstop.
+ * - the chunk's `direct` rows (numbers the importer's filter has certainly not seen before in this
+ *   upload, and not suppressed) are `COPY`ed straight into `campaign_messages`: as long as the
+ *   campaign holds only this import's rows, the unique index on (campaign_id, phone) has nothing
+ *   to refuse. No staging table and no `ON CONFLICT` (speculative insertion cost twice a plain
+ *   insert) for the bulk of the rows;
+ * - its `checked` rows (the filter's "maybe seen": the repeats and ~1% of false alarms) are
+ *   `COPY`ed into a temporary table (no WAL, emptied at every commit) and moved with one
+ *   `INSERT … SELECT` that leaves out numbers already in the campaign (an index probe per row) or
+ *   earlier in the chunk. So are all rows once the campaign holds rows that are not this
+ *   import's (an earlier or a concurrent import), seen as a `next_seq` the importer did not
+ *   expect. The lock is taken in a statement of its own, so the INSERT's snapshot sees every row
+ *   committed before it; the unique index stays the backstop.
  *
  * seq follows the file's order (gaps where rows were left out). Inserting fires the statement
  * trigger that keeps `campaign_message_counts` (initial migration); COPY fires it too.
@@ -56,36 +58,24 @@ export class CampaignMessagesCopyWriter {
 }
 
 export class MessageImportSession {
-  /** campaigns.next_seq after this session's last chunk. */
-  private ownNextSeq: number;
   /** The campaign holds rows this session did not write (from the start, or seen since). */
   private foreignRows: boolean;
-  private stagingReady = false;
 
   constructor(
     private readonly runner: QueryRunner,
     private readonly client: PoolClient,
     private readonly campaignId: string,
-    nextSeq: number,
+    /** campaigns.next_seq when the import started: the importer numbers its rows from there. */
+    readonly startSeq: number,
     /** The tenant's suppression list when the import started. */
     readonly suppressed: PhoneNumberSet,
   ) {
-    this.ownNextSeq = nextSeq;
-    this.foreignRows = nextSeq > 0;
+    this.foreignRows = startSeq > 0;
   }
 
-  /** seq of the first row of the next chunk, as far as this session knows. */
-  get nextSeq(): number {
-    return this.ownNextSeq;
-  }
-
-  /** Stores one chunk in its own transaction. The chunk's buffer may be reused once this resolves. */
+  /** Stores one chunk in its own transaction. The chunk's buffers may be reused once this resolves. */
   async write(chunk: CopyChunk): Promise<ChunkOutcome> {
     const client = this.client;
-    if (this.foreignRows && !this.stagingReady) {
-      await client.query(CREATE_STAGING);
-      this.stagingReady = true;
-    }
     await client.query('BEGIN');
     try {
       const locked = await client.query<{ next_seq: number }>(LOCK_CAMPAIGN, [this.campaignId, statusesAllowing('add-recipients')]);
@@ -93,27 +83,29 @@ export class MessageImportSession {
         throw new AppError('INVALID_CAMPAIGN_STATE', 'The campaign changed state during the import', { status: 'unknown' });
       }
       const seqBase = locked.rows[0].next_seq;
-      if (seqBase !== chunk.seqBase && !this.foreignRows) {
-        this.foreignRows = true;
-        await client.query(CREATE_STAGING);
-        this.stagingReady = true;
+      if (seqBase !== chunk.seqBase) this.foreignRows = true;
+      let inserted = 0;
+      let ucs2 = 0;
+      // Rows the importer knows to be new go straight in, unless the campaign holds rows it does not know.
+      if (chunk.direct.rows > 0 && !this.foreignRows) {
+        await this.copy(COPY_MESSAGES, chunk.direct.bytes);
+        inserted += chunk.direct.rows;
+        ucs2 += chunk.directUcs2;
       }
-      let inserted = chunk.rows;
-      let ucs2 = chunk.ucs2Seqs.length;
-      if (this.foreignRows) {
-        await this.copy(COPY_STAGING, chunk);
+      const staged = this.foreignRows ? [chunk.direct, chunk.checked] : [chunk.checked];
+      if (staged.some((b) => b.rows > 0)) {
+        await client.query(CREATE_STAGING);
+        for (const buffer of staged) if (buffer.rows > 0) await this.copy(COPY_STAGING, buffer.bytes);
         const { rows } = await client.query<{ inserted: number; ucs2: number }>(MOVE_STAGED, [
           this.campaignId,
           seqBase - chunk.seqBase,
           chunk.ucs2Seqs,
         ]);
-        ({ inserted, ucs2 } = rows[0]);
-      } else {
-        await this.copy(COPY_MESSAGES, chunk);
+        inserted += rows[0].inserted;
+        ucs2 += rows[0].ucs2;
       }
       await client.query(UPDATE_CAMPAIGN, [this.campaignId, seqBase + chunk.rows, ucs2, [...chunk.nonGsm]]);
       await client.query('COMMIT');
-      this.ownNextSeq = seqBase + chunk.rows;
       return { inserted, duplicates: chunk.rows - inserted };
     } catch (error) {
       // A failed rollback means a dead connection, which the driver has already dropped from the pool.
@@ -126,9 +118,9 @@ export class MessageImportSession {
     await this.runner.release();
   }
 
-  private async copy(sql: string, chunk: CopyChunk): Promise<void> {
+  private async copy(sql: string, bytes: Buffer): Promise<void> {
     const copy = this.client.query(copyFrom(sql));
-    copy.end(chunk.bytes);
+    copy.end(bytes);
     await finished(copy);
   }
 }
@@ -169,16 +161,20 @@ const COPY_STAGING = `COPY pg_temp.recipients_staging ${COLUMNS} FROM STDIN`;
 const LOCK_CAMPAIGN = `SELECT next_seq FROM campaigns WHERE id = $1 AND status = ANY($2) FOR UPDATE`;
 
 /**
- * $1 campaign, $2 shift of the staged seq numbers, $3 staged seq of the UCS-2 rows. `OFFSET 0`
- * keeps the probe a per-row index lookup: as a hash anti-join, the planner (whose statistics cannot
- * know how many rows an import just added) would read all of the campaign's numbers for every chunk.
+ * $1 campaign, $2 shift of the staged seq numbers (non-zero once others wrote to the campaign),
+ * $3 staged seq of the chunk's UCS-2 rows. A staged row is inserted unless its number is earlier
+ * in the staging table or already in the campaign (including this chunk's direct rows, written
+ * earlier in the same transaction). `OFFSET 0` keeps the probe a per-row index lookup: as a hash
+ * anti-join, the planner (whose statistics cannot know how many rows an import just added) would
+ * read all of the campaign's numbers for every chunk.
  */
 const MOVE_STAGED = `
   WITH inserted AS (
     INSERT INTO campaign_messages ${COLUMNS}
     SELECT s.campaign_id, s.seq + $2, s.id, s.phone, s.variables, s.segments
       FROM pg_temp.recipients_staging s
-     WHERE NOT EXISTS (SELECT 1 FROM campaign_messages m WHERE m.campaign_id = $1 AND m.phone = s.phone OFFSET 0)
+     WHERE NOT EXISTS (SELECT 1 FROM pg_temp.recipients_staging d WHERE d.phone = s.phone AND d.seq < s.seq)
+       AND NOT EXISTS (SELECT 1 FROM campaign_messages m WHERE m.campaign_id = $1 AND m.phone = s.phone OFFSET 0)
     RETURNING seq
   )
   SELECT (SELECT count(*) FROM inserted)::int AS inserted,

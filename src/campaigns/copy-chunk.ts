@@ -2,9 +2,9 @@
  * One chunk of a campaign's new messages, encoded as PostgreSQL `COPY … FROM STDIN` text rows with
  * the columns (campaign_id, seq, id, phone, variables, segments) of `campaign_messages`.
  *
- * Rows are written straight into a Buffer that is reused from chunk to chunk, so an import keeps no
- * per-row objects alive while its previous chunk is in PostgreSQL: what a 1M-row import holds is two
- * of these buffers (one being filled, one being written), whatever the size of the file.
+ * Rows are written straight into Buffers allocated once at their full size and reused from chunk to
+ * chunk, so an import keeps no per-row objects alive while its previous chunk is in PostgreSQL and
+ * its memory does not depend on the size of the file.
  *
  * Message ids are UUIDv7 (time-ordered, so the primary-key index is appended to, not split all
  * over): one fresh `uuid` v7 per chunk, whose last 32 bits are replaced by the row's position in
@@ -24,58 +24,85 @@ export interface NewMessage {
 }
 
 /** A chunk is written once it holds this many rows or bytes, whichever comes first. */
-export const CHUNK_LIMITS = { rows: 20_000, bytes: 4 * 1024 * 1024 } as const;
+export const CHUNK_LIMITS = { rows: 20_000, bytes: 2 * 1024 * 1024 } as const;
+/** Room for one more row past the byte limit (50 variables of 1,000 characters, escaped). */
+const ROW_ROOM = 512 * 1024;
 
+/**
+ * The rows of one chunk in two COPY buffers: `direct` rows are certainly new to the campaign and go
+ * straight into `campaign_messages`; `checked` rows may repeat a number (the importer's filter said
+ * "maybe") and go through the database's exact check. Both share the chunk's ids and seq numbers.
+ */
 export class CopyChunk {
-  rows = 0;
-  /** seq of the chunk's first row; row i gets seqBase + i. */
+  readonly direct = new CopyBuffer(CHUNK_LIMITS.bytes + ROW_ROOM);
+  /** Usually a few percent of the rows: grows when needed. */
+  readonly checked = new CopyBuffer(ROW_ROOM);
+  /** seq of the chunk's first row; seqEnd: one past its last. */
   seqBase = 0;
-  /** seq of the rows whose text is UCS-2. */
+  seqEnd = 0;
+  /** seq of the rows whose text is UCS-2, and how many of them are direct. */
   readonly ucs2Seqs: number[] = [];
+  directUcs2 = 0;
   /** Characters that forced UCS-2 in this chunk's texts. */
   readonly nonGsm = new Set<string>();
-  private buffer: Buffer;
-  private used = 0;
   /** The first 28 characters of this chunk's UUIDv7 (all but the last 32 bits). */
   private idPrefix = newIdPrefix();
 
-  constructor(
-    private readonly campaignId: string,
-    initialBytes = 256 * 1024,
-  ) {
-    this.buffer = Buffer.allocUnsafe(initialBytes);
+  constructor(private readonly campaignId: string) {}
+
+  get rows(): number {
+    return this.seqEnd - this.seqBase;
   }
 
-  add(message: NewMessage, nonGsm: readonly string[]): void {
-    const seq = this.seqBase + this.rows;
-    const id = this.idPrefix + this.rows.toString(16).padStart(8, '0');
+  add(message: NewMessage, checked: boolean, nonGsm: readonly string[]): void {
+    const seq = this.seqEnd++;
+    const id = this.idPrefix + (seq - this.seqBase).toString(16).padStart(8, '0');
     const variables = message.variables === null ? '\\N' : copyText(JSON.stringify(message.variables));
-    this.append(`${this.campaignId}\t${seq}\t${id}\t${message.phone}\t${variables}\t${message.segments}\n`);
-    this.rows++;
-    if (message.ucs2) this.ucs2Seqs.push(seq);
+    (checked ? this.checked : this.direct).append(`${this.campaignId}\t${seq}\t${id}\t${message.phone}\t${variables}\t${message.segments}\n`);
+    if (message.ucs2) {
+      this.ucs2Seqs.push(seq);
+      if (!checked) this.directUcs2++;
+    }
     for (const ch of nonGsm) this.nonGsm.add(ch);
   }
 
   get full(): boolean {
-    return this.rows >= CHUNK_LIMITS.rows || this.used >= CHUNK_LIMITS.bytes;
-  }
-
-  /** The encoded rows; valid until the next reset(). */
-  get bytes(): Buffer {
-    return this.buffer.subarray(0, this.used);
+    return this.rows >= CHUNK_LIMITS.rows || this.direct.length + this.checked.length >= CHUNK_LIMITS.bytes;
   }
 
   /** Empties the chunk for rows from `seqBase` on. */
   reset(seqBase: number): void {
-    this.rows = 0;
     this.seqBase = seqBase;
-    this.used = 0;
+    this.seqEnd = seqBase;
+    this.direct.clear();
+    this.checked.clear();
+    this.directUcs2 = 0;
     this.ucs2Seqs.length = 0;
     this.nonGsm.clear();
     this.idPrefix = newIdPrefix();
   }
+}
 
-  private append(text: string): void {
+/** COPY text rows in one Buffer, reused from chunk to chunk (untouched pages cost no memory). */
+export class CopyBuffer {
+  private buffer: Buffer;
+  private used = 0;
+  rows = 0;
+
+  constructor(bytes: number) {
+    this.buffer = Buffer.allocUnsafe(bytes);
+  }
+
+  get length(): number {
+    return this.used;
+  }
+
+  /** The encoded rows; valid until the next clear(). */
+  get bytes(): Buffer {
+    return this.buffer.subarray(0, this.used);
+  }
+
+  append(text: string): void {
     // UTF-8 needs at most 3 bytes per UTF-16 code unit.
     const worst = text.length * 3;
     if (this.used + worst > this.buffer.length) {
@@ -84,6 +111,12 @@ export class CopyChunk {
       this.buffer = bigger;
     }
     this.used += this.buffer.write(text, this.used, 'utf8');
+    this.rows++;
+  }
+
+  clear(): void {
+    this.used = 0;
+    this.rows = 0;
   }
 }
 

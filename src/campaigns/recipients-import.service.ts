@@ -7,7 +7,7 @@ import { queryRows } from '../database/sql.js';
 import type { CsvErrorRow } from '../recipients/csv-recipients.js';
 import { MessageTemplate } from '../recipients/message-template.js';
 import { PhoneNormalizer } from '../recipients/phone-number.js';
-import { PhoneNumberSet } from '../recipients/phone-number-set.js';
+import { PhoneNumberFilter } from '../recipients/phone-number-set.js';
 import { evaluateRecipientRow, type RawRecipient } from '../recipients/recipient-row.js';
 import { countSegments } from '../recipients/sms-segments.js';
 import { CampaignMessagesCopyWriter } from './campaign-messages.copy-writer.js';
@@ -37,10 +37,10 @@ const REEVALUATE_CHUNK = 5_000;
 /**
  * Imports recipients from any row source (JSON body or streamed CSV) as a pipeline: rows are
  * validated (phone to E.164, placeholders, segments), checked against the tenant's suppression
- * list and the numbers seen so far, and encoded into a COPY chunk while the previous chunk is
- * being written by PostgreSQL (CampaignMessagesCopyWriter), so Node.js and the database work at
- * the same time, on two cores. Besides the two chunk buffers, an import holds one double per
- * distinct number (PhoneNumberSet: 16 MB at 1M numbers), never the rows themselves.
+ * list and a Bloom filter of the numbers seen so far, and encoded into a COPY chunk while the
+ * previous chunk is being written by PostgreSQL (CampaignMessagesCopyWriter), so Node.js and the
+ * database work at the same time, on two cores. Besides the two chunks' buffers an import holds
+ * ~10 bits per row it may receive (the filter, sized from the body's length), never the rows.
  */
 @Injectable()
 export class RecipientsImportService {
@@ -53,22 +53,29 @@ export class RecipientsImportService {
     this.phones = new PhoneNormalizer(config.get('recipients', { infer: true }).defaultRegion);
   }
 
-  /** `batches`: rows in batches (the CSV parser yields what it has ready; a JSON body is one batch). */
-  async import(campaign: Campaign, batches: AsyncIterable<Array<RawRecipient | CsvErrorRow>> | Iterable<RawRecipient[]>): Promise<ImportResult> {
+  /**
+   * `batches`: rows in batches (the CSV parser yields what it has ready; a JSON body is one batch).
+   * `maxRows`: an upper bound of the rows to come (sizes the filter of numbers seen).
+   */
+  async import(
+    campaign: Campaign,
+    batches: AsyncIterable<Array<RawRecipient | CsvErrorRow>> | Iterable<RawRecipient[]>,
+    maxRows: number,
+  ): Promise<ImportResult> {
     const template = MessageTemplate.parse(campaign.text);
     const result: ImportResult = { accepted: 0, duplicates: 0, suppressed: 0, invalid: 0, invalidSamples: [] };
-    const seen = new PhoneNumberSet();
+    const seen = new PhoneNumberFilter(maxRows);
     const session = await this.writer.open(campaign.id, campaign.tenantId);
     // Double buffering: one chunk is filled while the other is written; a written chunk's buffer is reused.
     let filling = new CopyChunk(campaign.id);
     let spare = new CopyChunk(campaign.id);
-    filling.reset(session.nextSeq);
+    filling.reset(session.startSeq);
     let writing: Promise<CopyChunk> | undefined;
     const flush = async () => {
       if (writing) spare = await writing;
       const chunk = filling;
       filling = spare;
-      filling.reset(chunk.seqBase + chunk.rows);
+      filling.reset(chunk.seqEnd);
       writing = session.write(chunk).then((outcome) => {
         result.accepted += outcome.inserted;
         result.duplicates += outcome.duplicates;
@@ -94,17 +101,15 @@ export class RecipientsImportService {
             this.invalid(result, { row: evaluated.row, phone: evaluated.phone, reason: evaluated.reason });
             continue;
           }
-          // Every occurrence of a suppressed number counts as suppressed; other repeats as duplicates.
+          // Every occurrence of a suppressed number counts as suppressed.
           if (session.suppressed.has(evaluated.phone)) {
             result.suppressed++;
             continue;
           }
-          if (!seen.add(evaluated.phone)) {
-            result.duplicates++;
-            continue;
-          }
+          // A number the filter may have seen is checked by the database (exact), the rest goes straight in.
+          const checked = !seen.add(evaluated.phone);
           const { phone, variables, segments } = evaluated;
-          filling.add({ phone, variables, segments, ucs2: evaluated.encoding === 'UCS-2' }, evaluated.nonGsm);
+          filling.add({ phone, variables, segments, ucs2: evaluated.encoding === 'UCS-2' }, checked, evaluated.nonGsm);
           if (filling.full) await flush();
         }
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { PhoneNumberSet } from './phone-number-set.js';
+import { PhoneNumberFilter, PhoneNumberSet } from './phone-number-set.js';
 
 describe('PhoneNumberSet', () => {
   it('tells a new number from a repeated one', () => {
@@ -45,5 +45,29 @@ describe('PhoneNumberSet', () => {
     let again = 0;
     for (let i = 0; i < 1_000_000; i += 997) if (set.add(`+4179${String(i).padStart(7, '0')}`)) again++;
     expect([added, again, set.size]).toEqual([1_000_000, 0, 1_000_000]);
+  });
+});
+
+describe('PhoneNumberFilter', () => {
+  it('never forgets a number, and rarely claims one it has not seen', () => {
+    const n = 200_000;
+    const filter = new PhoneNumberFilter(n);
+    let falsePositives = 0;
+    for (let i = 0; i < n; i++) if (!filter.add(`+4179${String(i).padStart(7, '0')}`)) falsePositives++;
+    for (let i = 0; i < n; i += 7) expect(filter.add(`+4179${String(i).padStart(7, '0')}`)).toBe(false);
+    // About 1% at the expected count.
+    expect(falsePositives / n).toBeLessThan(0.015);
+    expect(filter.bytes).toBeLessThan(n * 2);
+  });
+
+  it('has no false negatives (property)', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.stringMatching(/^\+[1-9]\d{0,14}$/), { maxLength: 500 }), (numbers) => {
+        const filter = new PhoneNumberFilter(numbers.length);
+        for (const n of numbers) filter.add(n);
+        for (const n of numbers) expect(filter.add(n)).toBe(false);
+      }),
+      { numRuns: 100 },
+    );
   });
 });

@@ -69,3 +69,47 @@ function hash(key: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
 }
+
+/**
+ * A Bloom filter of E.164 numbers: "certainly not seen" or "maybe seen", in ~10 bits per expected
+ * number (1% false positives at the expected count, k = 7). The import keeps one per upload, sized
+ * from the upload's size, instead of an exact set (16–24 MB at 1M numbers): a "maybe" row goes
+ * through the database's exact check, which is cheap for the few rows that take that path.
+ */
+export class PhoneNumberFilter {
+  private readonly bits: Uint32Array;
+  private readonly size: number;
+
+  constructor(expected: number) {
+    // Whole 32-bit words, at least 1024 bits.
+    this.size = Math.max(1024, Math.ceil((Math.max(1, expected) * BITS_PER_NUMBER) / 32) * 32);
+    this.bits = new Uint32Array(this.size / 32);
+  }
+
+  get bytes(): number {
+    return this.bits.byteLength;
+  }
+
+  /** Adds a number; false when it was certainly not in the filter before. */
+  add(e164: string): boolean {
+    const key = toKey(e164);
+    // Double hashing (Kirsch–Mitzenmacher): position i = h1 + i·h2.
+    const h1 = hash(key) >>> 0;
+    const h2 = (hash(key + 0x9e3779b9) >>> 0) | 1;
+    let maybe = true;
+    for (let i = 0; i < HASHES; i++) {
+      const bit = (h1 + Math.imul(i, h2)) >>> 0;
+      const at = bit % this.size;
+      const mask = 1 << (at & 31);
+      const word = at >>> 5;
+      if ((this.bits[word] & mask) === 0) {
+        maybe = false;
+        this.bits[word] |= mask;
+      }
+    }
+    return !maybe;
+  }
+}
+
+const BITS_PER_NUMBER = 10;
+const HASHES = 7;
