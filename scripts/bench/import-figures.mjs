@@ -115,8 +115,9 @@ export async function memoryOfImport(startFreshApp, csv, label) {
 
 /**
  * Per-row cost of the libraries the import calls, on one core of this process: phone validation
- * (libphonenumber-js through the app's PhoneNormalizer), segment counting by sms-segments-calculator
- * itself and by the app's countSegments (its O(n) replay, checked equal by sms-segments.spec.ts).
+ * (the app's PhoneNormalizer through libphonenumber-js alone, and with its fast path), segment
+ * counting by sms-segments-calculator itself and by the app's countSegments (its O(n) replay,
+ * checked equal by sms-segments.spec.ts).
  */
 export async function libraryRates(csv) {
   const { PhoneNormalizer } = await import(path.join(APP_DIR, 'dist/src/recipients/phone-number.js'));
@@ -129,10 +130,14 @@ export async function libraryRates(csv) {
     fn(n);
     return n / ((now() - t0) / 1000);
   };
-  const ch = new PhoneNormalizer('CH');
+  const fast = new PhoneNormalizer('CH', 'fast');
+  const library = new PhoneNormalizer('CH', 'library');
   return {
     phonesPerSec: rate(phones.length, (n) => {
-      for (let i = 0; i < n; i++) ch.normalize(phones[i]);
+      for (let i = 0; i < n; i++) library.normalize(phones[i]);
+    }),
+    fastPhonesPerSec: rate(phones.length, (n) => {
+      for (let i = 0; i < n; i++) fast.normalize(phones[i]);
     }),
     librarySegmentsPerSec: rate(2_000, (n) => {
       for (let i = 0; i < n; i++) countSegmentsWithLibrary(texts[i]);

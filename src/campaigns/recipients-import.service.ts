@@ -50,7 +50,8 @@ export class RecipientsImportService {
     private readonly writer: CampaignMessagesCopyWriter,
     config: ConfigService<AppConfig, true>,
   ) {
-    this.phones = new PhoneNormalizer(config.get('recipients', { infer: true }).defaultRegion);
+    const { defaultRegion, phoneValidation } = config.get('recipients', { infer: true });
+    this.phones = new PhoneNormalizer(defaultRegion, phoneValidation);
   }
 
   /**

@@ -28,6 +28,7 @@ describe('environment validation', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['ADMIN_API_KEY', 'short'],
     ['DEFAULT_PHONE_REGION', 'switzerland'],
+    ['PHONE_VALIDATION', 'fastest'],
     ['UNKNOWN_POLICY', 'maybe'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => buildConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
