@@ -139,8 +139,8 @@ async function readSuppressions(client: PoolClient, tenantId: string): Promise<P
   return set;
 }
 
-/** Stored suppressions are E.164; anything else could never match a recipient anyway. */
-const E164 = /^\+[1-9]\d{0,14}$/;
+/** Stored suppressions are E.164 (as libphonenumber-js writes it); anything else could never match a recipient. */
+const E164 = /^\+[1-9]\d{0,19}$/;
 
 const COLUMNS = '(campaign_id, seq, id, phone, variables, segments)';
 

@@ -19,12 +19,26 @@ describe('PhoneNumberSet', () => {
     const set = new PhoneNumberSet();
     expect(() => set.add('0791234567')).toThrow(/E\.164/);
     expect(() => set.add('+0791234567')).toThrow(/E\.164/);
-    expect(() => set.add('+1234567890123456')).toThrow(/E\.164/);
+    expect(() => set.add('+123456789012345678901')).toThrow(/E\.164/);
+  });
+
+  it('keeps numbers longer than 15 digits apart exactly (libphonenumber-js accepts longer ones)', () => {
+    const set = new PhoneNumberSet();
+    // Equal as doubles, different numbers.
+    expect(Number('8112345678901234567')).toBe(Number('8112345678901234568'));
+    expect(set.add('+8112345678901234567')).toBe(true);
+    expect(set.has('+8112345678901234568')).toBe(false);
+    expect(set.add('+8112345678901234568')).toBe(true);
+    expect(set.add('+8112345678901234567')).toBe(false);
+    expect(set.size).toBe(2);
+    const filter = new PhoneNumberFilter(10);
+    expect(filter.add('+8112345678901234567')).toBe(true);
+    expect(filter.add('+8112345678901234567')).toBe(false);
   });
 
   it('answers like a Set<string>, across growth', () => {
     fc.assert(
-      fc.property(fc.array(fc.stringMatching(/^\+[1-9]\d{0,14}$/), { maxLength: 1000 }), (numbers) => {
+      fc.property(fc.array(fc.stringMatching(/^\+[1-9]\d{0,18}$/), { maxLength: 1000 }), (numbers) => {
         const set = new PhoneNumberSet(2);
         const reference = new Set<string>();
         for (const n of numbers) {

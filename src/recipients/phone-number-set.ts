@@ -4,15 +4,17 @@
  * database's time per row, and the database is what limits the import), and the tenant's
  * suppression list.
  *
- * A number is held as one double (`+` and at most 15 digits: below 2^53, so exact) in an
- * open-addressing table of Float64Array slots, 0 marking a free slot (no E.164 number is 0). That
- * is 8–16 bytes per number (at 1M numbers: 16 MB), where a `Set<string>` of the same numbers takes
- * over 60 MB of V8 heap.
+ * A number of at most 15 digits (E.164's limit, below 2^53) is held exactly as one double in an
+ * open-addressing table of Float64Array slots, 0 marking a free slot (no number is 0): 8–16 bytes
+ * per number, where a `Set<string>` takes over 60 MB of V8 heap at 1M numbers. libphonenumber-js
+ * also accepts a few longer national numbers (up to 19 digits with the calling code, e.g. some
+ * Japanese and Indonesian service numbers): those go to a plain Set.
  */
 export class PhoneNumberSet {
   private slots: Float64Array;
   private mask: number;
   private count = 0;
+  private readonly long = new Set<string>();
 
   constructor(initialCapacity = 1 << 14) {
     this.slots = new Float64Array(initialCapacity);
@@ -20,16 +22,22 @@ export class PhoneNumberSet {
   }
 
   get size(): number {
-    return this.count;
+    return this.count + this.long.size;
   }
 
   has(e164: string): boolean {
-    return this.slots[this.find(toKey(e164))] !== 0;
+    const key = toKey(e164);
+    return key === undefined ? this.long.has(e164) : this.slots[this.find(key)] !== 0;
   }
 
   /** Adds an E.164 number; false when it was already in the set. */
   add(e164: string): boolean {
     const key = toKey(e164);
+    if (key === undefined) {
+      if (this.long.has(e164)) return false;
+      this.long.add(e164);
+      return true;
+    }
     const i = this.find(key);
     if (this.slots[i] !== 0) return false;
     this.slots[i] = key;
@@ -57,9 +65,13 @@ export class PhoneNumberSet {
   }
 }
 
-function toKey(e164: string): number {
-  if (!/^\+[1-9]\d{0,14}$/.test(e164)) throw new Error(`Not an E.164 number: ${e164.slice(0, 32)}`);
-  return Number(e164.slice(1));
+/** `+` and up to 20 digits (libphonenumber-js: a calling code of up to 3 digits, a national number of up to 17). */
+const NUMBER = /^\+[1-9]\d{0,19}$/;
+
+/** The number as an exact double, or undefined for more than 15 digits. */
+function toKey(e164: string): number | undefined {
+  if (!NUMBER.test(e164)) throw new Error(`Not a phone number in E.164 form: ${e164.slice(0, 32)}`);
+  return e164.length <= 16 ? Number(e164.slice(1)) : undefined;
 }
 
 /** Mixes both 32-bit halves of the number (murmur3's finaliser). */
@@ -92,7 +104,9 @@ export class PhoneNumberFilter {
 
   /** Adds a number; false when it was certainly not in the filter before. */
   add(e164: string): boolean {
-    const key = toKey(e164);
+    // Beyond 15 digits the double is rounded: still deterministic, so at worst a "maybe".
+    if (!NUMBER.test(e164)) throw new Error(`Not a phone number in E.164 form: ${e164.slice(0, 32)}`);
+    const key = Number(e164.slice(1));
     // Double hashing (Kirsch–Mitzenmacher): position i = h1 + i·h2.
     const h1 = hash(key) >>> 0;
     const h2 = (hash(key + 0x9e3779b9) >>> 0) | 1;
