@@ -144,6 +144,20 @@ describe('recipients import', () => {
     expect(status.body.metrics).toMatchObject({ total: 45_000, queued: 45_000 });
   }, 120_000);
 
+  it('numbers longer than 15 digits (valid for libphonenumber-js) are told apart exactly', async () => {
+    const t = await createTenant(app.url);
+    // 19 digits: equal as doubles, different numbers.
+    const a = '+8100371234567890123';
+    const b = '+8100371234567890124';
+    expect((await t.api.post('/api/suppressions', { phone: '+8100371234567890125' })).status).toBe(201);
+    const id = await newCampaign(t);
+    const res = await t.api.post(`/api/campaigns/${id}/recipients`, {
+      recipients: [a, b, a, '+8100371234567890125'].map((phone) => ({ phone, variables: { name: 'X' } })),
+    });
+    expect(res.body).toMatchObject({ accepted: 2, duplicates: 1, suppressed: 1, invalid: 0 });
+    expect((await stored(id)).map((r) => r.phone)).toEqual([a, b]);
+  });
+
   it('deleting a draft deletes its messages (a trigger, not a foreign key)', async () => {
     const t = await createTenant(app.url);
     const id = await newCampaign(t);
