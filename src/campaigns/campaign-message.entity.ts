@@ -1,5 +1,4 @@
-import { Check, Column, ForeignKey, Entity, PrimaryColumn, Unique } from 'typeorm';
-import { Campaign } from './campaign.entity.js';
+import { Check, Column, Entity, PrimaryColumn, Unique } from 'typeorm';
 
 export const MESSAGE_STATUSES = [
   'queued', 'sent', 'unknown', 'delivered', 'undelivered', 'failed', 'cancelled', 'skipped',
@@ -19,9 +18,8 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 // half filled (fillfactor 50, see the batch-leases migration), so those updates stay HOT.
 export class CampaignMessage {
   @PrimaryColumn('uuid', { primaryKeyConstraintName: 'pk_campaign_messages' }) id: string;
-  @Column('uuid', { name: 'campaign_id' })
-  @ForeignKey(() => Campaign, { name: 'fk_campaign_messages_campaign', onDelete: 'CASCADE' })
-  campaignId: string;
+  /** No foreign key (per-row checks slowed the import): see migrations/1764500000000-import-copy.ts. */
+  @Column('uuid', { name: 'campaign_id' }) campaignId: string;
   /** Position in the campaign; batch k of a campaign is seq range [k*batchSize, (k+1)*batchSize). */
   @Column('integer') seq: number;
   @Column('text') phone: string;

@@ -2,64 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { queryRows } from '../database/sql.js';
 import { DataSource, type EntityManager } from 'typeorm';
 
-export interface NewMessageRow {
-  id: string;
-  phone: string;
-  variables: Record<string, string> | null;
-  segments: number;
-  ucs2: boolean;
-}
-
 /**
- * Hot-path SQL on `campaign_messages` outside sending (import, reads). Statements that move a message
+ * SQL on `campaign_messages` outside sending (reads; the import writes through CampaignMessagesCopyWriter). Statements that move a message
  * out of `queued` live in campaign-batches.repository.ts, under the batch lease. Status moves fire the
  * counters/credits trigger (see the migrations).
  */
 @Injectable()
 export class CampaignMessagesRepository {
   constructor(private readonly db: DataSource) {}
-
-  /**
-   * Inserts one chunk of validated recipients at seq base..base+n-1; suppressed numbers and numbers
-   * already in the campaign are left out and counted.
-   */
-  async insertChunk(
-    tx: EntityManager,
-    campaignId: string,
-    tenantId: string,
-    seqBase: number,
-    rows: NewMessageRow[],
-  ): Promise<{ inserted: number; suppressed: number; ucs2: number }> {
-    const [result] = await queryRows<{ inserted: number; suppressed: number; ucs2: number }>(tx,
-      `WITH input AS (
-         SELECT * FROM unnest($4::uuid[], $5::text[], $6::jsonb[], $7::int2[], $8::bool[])
-           WITH ORDINALITY AS u(id, phone, variables, segments, ucs2, ord)
-       ), suppressed AS (
-         SELECT i.id FROM input i JOIN suppressions s ON s.tenant_id = $2 AND s.phone = i.phone
-       ), ins AS (
-         INSERT INTO campaign_messages (id, campaign_id, seq, phone, variables, segments)
-         SELECT i.id, $1, $3 + i.ord - 1, i.phone, i.variables, i.segments FROM input i
-          WHERE NOT EXISTS (SELECT 1 FROM suppressed x WHERE x.id = i.id)
-          ORDER BY i.ord
-         ON CONFLICT (campaign_id, phone) DO NOTHING
-         RETURNING id
-       )
-       SELECT (SELECT count(*) FROM ins)::int AS inserted,
-              (SELECT count(*) FROM suppressed)::int AS suppressed,
-              (SELECT count(*) FROM ins JOIN input USING (id) WHERE input.ucs2)::int AS ucs2`,
-      [
-        campaignId,
-        tenantId,
-        seqBase,
-        rows.map((r) => r.id),
-        rows.map((r) => r.phone),
-        rows.map((r) => (r.variables ? JSON.stringify(r.variables) : null)),
-        rows.map((r) => r.segments),
-        rows.map((r) => r.ucs2),
-      ],
-    );
-    return result;
-  }
 
   /**
    * Cancels the messages of a campaign that was never started (it has no batches, so nothing can be

@@ -28,6 +28,7 @@ describe('environment validation', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['ADMIN_API_KEY', 'short'],
     ['DEFAULT_PHONE_REGION', 'switzerland'],
+    ['PHONE_VALIDATION', 'fastest'],
     ['UNKNOWN_POLICY', 'maybe'],
     ['REDIS_CLUSTER_NODES', 'redis-1'],
     ['REDIS_CLUSTER_NODES', 'redis-1:6379,redis-2'],
