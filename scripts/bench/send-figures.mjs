@@ -1,5 +1,6 @@
 // Send figures of the benchmark (see send.mjs): enqueue latency, end-to-end bulk send with its
 // plain-SQL ceiling and batch histogram, bulk vs single at the same request limit, scaling 10k → 1M.
+import { readdirSync, readFileSync } from 'node:fs';
 import {
   createCampaign, createTenant, intEnv, log, median, now, peakRssMb, percentile, startApp, stopProcess, waitFor,
 } from './harness.mjs';
@@ -74,8 +75,8 @@ async function waitCompleted(tenant, id, everyMs, timeoutMs) {
 async function seedRecipients(db, campaignId, n) {
   const t0 = now();
   await db.query(
-    `INSERT INTO campaign_messages (id, campaign_id, seq, phone, segments)
-     SELECT gen_random_uuid(), $1, g, '+4179' || lpad(g::text, 7, '0'), 1 FROM generate_series(0, $2 - 1) g`,
+    `INSERT INTO campaign_messages (id, campaign_id, seq, phone, segments, variables)
+     SELECT gen_random_uuid(), $1, g, '+4179' || lpad(g::text, 7, '0'), 1, jsonb_build_object('n', g::text) FROM generate_series(0, $2 - 1) g`,
     [campaignId, n],
   );
   const ms = now() - t0;
@@ -154,58 +155,107 @@ function histogramPercentile(before, after, p) {
   return { total, le: les[i], lower: i > 0 ? les[i - 1] : 0 };
 }
 
-/** Figure 2 (+3): 100k bulk campaign end to end, the plain-SQL ceiling of the same writes, batch histogram. */
-export async function benchEndToEnd(app, db) {
+/**
+ * CPU seconds each process group used while `fn` ran (from /proc): the PostgreSQL backends of the bench
+ * database, PostgreSQL's other processes (WAL writer, checkpointer, autovacuum — and anything else on the
+ * server), the app, the Mitto sandbox and Redis. Shows where the two cores went.
+ */
+export async function cpuDuring(db, pids, fn) {
+  const dbPids = async () => new Set((await db.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)).rows.map((r) => String(r.pid)));
+  const sample = (ours) => {
+    const out = { 'postgres (bench db)': 0, 'postgres (other)': 0, app: 0, sandbox: 0, redis: 0 };
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      let stat;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+      let key;
+      if (comm.startsWith('postgres')) key = ours.has(pid) ? 'postgres (bench db)' : 'postgres (other)';
+      else if (pid === String(pids.app)) key = 'app';
+      else if (pid === String(pids.sandbox)) key = 'sandbox';
+      else if (pid === String(pids.redis)) key = 'redis';
+      if (key) out[key] += seconds;
+    }
+    return out;
+  };
+  const before = sample(await dbPids());
+  const t0 = now();
+  const result = await fn();
+  const wallMs = now() - t0;
+  const after = sample(await dbPids());
+  const cpu = Object.fromEntries(Object.keys(after).map((k) => [k, Math.max(0, after[k] - before[k])]));
+  return { result, cpu, wallMs };
+}
+const TICKS_PER_SECOND = 100;
+
+/**
+ * The bare reference of a send: the minimal work the machine must do for it — the same number of
+ * `UPDATE … FROM unnest(…)` statements of 200 rows, on a table with nothing of ours on it (only a
+ * primary key), over one connection. Measured right after the send, in the same run.
+ */
+export async function bareReference(db, rows) {
+  await db.query('DROP TABLE IF EXISTS bench_bare_reference');
+  await db.query('CREATE TABLE bench_bare_reference (id int PRIMARY KEY, status text NOT NULL, provider_id text)');
+  await db.query(`INSERT INTO bench_bare_reference SELECT g, 'queued', NULL FROM generate_series(0, $1 - 1) g`, [rows]);
+  await db.query('VACUUM ANALYZE bench_bare_reference');
+  const t0 = now();
+  for (let from = 0; from < rows; from += 200) {
+    const ids = Array.from({ length: Math.min(200, rows - from) }, (_, i) => from + i);
+    await db.query(
+      `UPDATE bench_bare_reference r SET status = 'sent', provider_id = u.p FROM unnest($1::int[], $2::text[]) AS u(id, p) WHERE r.id = u.id`,
+      [ids, ids.map((i) => `pm-${i}`)],
+    );
+  }
+  const rowsPerSec = rows / ((now() - t0) / 1000);
+  await db.query('DROP TABLE bench_bare_reference');
+  return rowsPerSec;
+}
+
+/** Sends a seeded campaign of n recipients end to end (enqueue → completedAt) and measures it against its bare reference. */
+export async function benchEndToEnd(app, db, n, pids) {
   const tenant = await createTenant(app);
-  const id = await createCampaign(tenant, 'e2e 100k');
-  await seedRecipients(db, id, E2E_SIZE);
+  const id = await createCampaign(tenant, `e2e ${n}`, 'Hello {{n}}, this is the benchmark');
+  await seedRecipients(db, id, n);
+  await db.query('VACUUM ANALYZE campaign_messages');
   const hBefore = batchHistogram(await fetchMetrics(app));
-  const t0 = Date.now();
-  await enqueue(tenant, id);
-  const last = await waitCompleted(tenant, id, 200, 300_000);
-  const elapsedMs = Date.parse(last.campaign.completedAt) - t0;
+  const { result: last, cpu, wallMs } = await cpuDuring(db, { ...pids, app: app.child.pid }, async () => {
+    const t0 = Date.now();
+    await enqueue(tenant, id);
+    const done = await waitCompleted(tenant, id, 200, 900_000);
+    return { ...done, t0 };
+  });
+  const elapsedMs = Date.parse(last.campaign.completedAt) - last.t0;
   const sent = last.metrics.sent + (last.metrics.delivered ?? 0) + (last.metrics.undelivered ?? 0);
-  if (sent !== E2E_SIZE) throw new Error(`e2e: expected ${E2E_SIZE} sent, got ${JSON.stringify(last.metrics)}`);
+  if (sent !== n) throw new Error(`e2e: expected ${n} sent, got ${JSON.stringify(last.metrics)}`);
   const hAfter = batchHistogram(await fetchMetrics(app));
-  const msgPerSec = E2E_SIZE / (elapsedMs / 1000);
-
-  // the ceiling: the same two status writes as plain set-based SQL on a separate, never-enqueued campaign
-  const ceilingId = await createCampaign(tenant, 'sql ceiling 100k');
-  await seedRecipients(db, ceilingId, E2E_SIZE);
-  const c0 = now();
-  await db.query(`UPDATE campaign_messages SET status = 'sending', claimed_at = now() WHERE campaign_id = $1`, [ceilingId]);
-  await db.query(
-    `UPDATE campaign_messages SET status = 'sent', provider_message_id = 'pm-' || seq, sent_at = now() WHERE campaign_id = $1`,
-    [ceilingId],
-  );
-  const ceilingRowsPerSec = E2E_SIZE / ((now() - c0) / 1000);
-
+  const msgPerSec = n / (elapsedMs / 1000);
+  const referenceRowsPerSec = await bareReference(db, n);
   const batch = hAfter.size
     ? { p50: histogramPercentile(hBefore, hAfter, 50), p99: histogramPercentile(hBefore, hAfter, 99) }
     : undefined;
-  log(`  e2e 100k: ${Math.round(msgPerSec)} msg/s (${(elapsedMs / 1000).toFixed(2)} s); SQL ceiling ${Math.round(ceilingRowsPerSec)} rows/s; ` +
-    (batch ? `batch p50 ≤ ${batch.p50.le * 1000} ms, p99 ≤ ${batch.p99.le * 1000} ms (${batch.p99.total} batches)` : 'no batch histogram'));
-  return { msgPerSec, elapsedMs, ceilingRowsPerSec, ratio: msgPerSec / ceilingRowsPerSec, batch };
+  log(`  e2e ${n}: ${Math.round(msgPerSec)} msg/s (${(elapsedMs / 1000).toFixed(2)} s); bare reference ${Math.round(referenceRowsPerSec)} rows/s ` +
+    `(ratio ${(msgPerSec / referenceRowsPerSec).toFixed(2)}); CPU s: ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} in ${(wallMs / 1000).toFixed(1)} s`);
+  return { msgPerSec, elapsedMs, referenceRowsPerSec, ratio: msgPerSec / referenceRowsPerSec, batch, cpu, cpuWallMs: wallMs };
 }
 
 /**
- * Figure 6: scaling. A fresh app sends a 10k campaign, another fresh app a BIG (1M) one; per-message
- * time (enqueue → completedAt, divided by the size) and the app's peak RSS are compared.
+ * Scaling: a fresh app sends a 10k campaign, another fresh app a BIG (1M) one (each through
+ * benchEndToEnd, so the 1M send has its own bare reference); per-message time and the app's peak RSS
+ * are compared.
  */
-export async function benchScaling(sandbox, db) {
+export async function benchScaling(sandbox, db, pids) {
   const out = {};
   for (const n of [10_000, BIG]) {
     const app = await startApp(sandbox.url, HIGH_LIMITS);
     try {
-      const tenant = await createTenant(app);
-      const id = await createCampaign(tenant, `scaling ${n}`);
-      await seedRecipients(db, id, n);
-      const t0 = Date.now();
-      await enqueue(tenant, id);
-      const last = await waitCompleted(tenant, id, 500, 900_000);
-      const elapsedMs = Date.parse(last.campaign.completedAt) - t0;
-      out[n] = { perMessageMs: elapsedMs / n, peakRssMb: peakRssMb(app.child.pid) };
-      log(`  scaling ${n}: ${(elapsedMs / 1000).toFixed(1)} s, ${(out[n].perMessageMs * 1000).toFixed(1)} µs/message, peak RSS ${out[n].peakRssMb?.toFixed(0)} MB`);
+      const e2e = await benchEndToEnd(app, db, n, pids);
+      out[n] = { ...e2e, perMessageMs: e2e.elapsedMs / n, peakRssMb: peakRssMb(app.child.pid) };
+      log(`  scaling ${n}: ${(out[n].perMessageMs * 1000).toFixed(1)} µs/message, peak RSS ${out[n].peakRssMb?.toFixed(0)} MB`);
     } finally {
       await stopProcess(app.child);
     }

@@ -1,14 +1,17 @@
-// Send section of the benchmark (`npm run bench -- send`): enqueue latency, end-to-end bulk send
-// against its plain-SQL ceiling, batch time, bulk vs single, scaling 10k → 1M (time and peak RSS).
+// Send section of the benchmark (`npm run bench -- send`): enqueue latency, end-to-end bulk send of
+// 100k and 1M recipients each next to its bare reference (the same number of 200-row
+// `UPDATE … FROM unnest(…)` statements on a table with only a primary key, one connection, measured
+// in the same run), where the CPU went, batch time, bulk vs single, scaling 10k → 1M (time, peak RSS).
 //
 // Every figure is the median of BENCH_RUNS runs (default 3) with min–max; each run starts from a
-// fresh database `bulk_sms_bench`, the Mitto sandbox and the app. The two most expensive figures —
-// the 1M enqueue and the scaling pair — are measured in the first run only.
+// fresh database `bulk_sms_bench`, the Mitto sandbox and the app. The most expensive figures — the 1M
+// enqueue, the 1M send and the scaling pair — are measured in the first run only.
+import { execFileSync } from 'node:child_process';
 import {
-  DB_NAME, connectDb, fmt, intEnv, log, machineTable, median, percentile, resetDatabase, row, startApp, startSandbox, stopProcess,
+  DB_NAME, REDIS_URL, connectDb, fmt, intEnv, log, machineTable, median, percentile, resetDatabase, row, startApp, startSandbox, stopProcess,
 } from './harness.mjs';
 import {
-  BIG, ENQUEUE_SIZES, HIGH_LIMITS, LIMITED_BULK_SIZE, LIMITED_SINGLE_SIZE, LOW_LIMITS,
+  BIG, E2E_SIZE, ENQUEUE_SIZES, HIGH_LIMITS, LIMITED_BULK_SIZE, LIMITED_SINGLE_SIZE, LOW_LIMITS,
   batchHistogram, benchEndToEnd, benchEnqueue, benchLimited, benchScaling, fetchMetrics,
 } from './send-figures.mjs';
 
@@ -32,12 +35,16 @@ async function runOnce(run) {
     app = await startApp(sandbox.url, HIGH_LIMITS);
     result.metricsExposed = batchHistogram(await fetchMetrics(app)).size > 0 || /bulksms_batch_seconds/.test((await fetchMetrics(app)) ?? '');
     result.enqueue = await benchEnqueue(app, db, run);
-    result.e2e = await benchEndToEnd(app, db);
+    await stopProcess(app.child);
+    // The sends get a fresh app each (no paused enqueue campaigns around).
+    const pids = { sandbox: sandbox.child.pid, redis: redisPid() };
+    app = await startApp(sandbox.url, HIGH_LIMITS);
+    result.e2e = await benchEndToEnd(app, db, E2E_SIZE, pids);
     await stopProcess(app.child);
 
     if (run === 1 && process.env.BENCH_SCALING !== '0') {
       app = undefined;
-      result.scaling = await benchScaling(sandbox, db);
+      result.scaling = await benchScaling(sandbox, db, pids);
     }
 
     app = await startApp(sandbox.url, { ...LOW_LIMITS, USE_BULK_SMS: 'true' });
@@ -53,6 +60,26 @@ async function runOnce(run) {
     await db.end();
   }
   return result;
+}
+
+function redisPid() {
+  try {
+    return Number(/process_id:(\d+)/.exec(execFileSync('redis-cli', ['-u', REDIS_URL, 'INFO', 'server']).toString())?.[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU per 1,000 messages of the 100k send, by process group: median of the runs (min – max). */
+function cpuRows(results) {
+  const keys = Object.keys(results[0].e2e.cpu);
+  const ms = (x) => `${x.toFixed(0)} ms`;
+  const per1k = (r, k) => (r.e2e.cpu[k] / E2E_SIZE) * 1_000_000;
+  const lines = ['| process | CPU per 1,000 messages | min – max | |', '|---|---|---|---|'];
+  for (const k of keys) lines.push(row(k, results.map((r) => per1k(r, k)), ms));
+  lines.push(row('all of them', results.map((r) => keys.reduce((a, k) => a + per1k(r, k), 0)), ms));
+  lines.push(row('two cores × the send\'s wall time', results.map((r) => ((2 * r.e2e.cpuWallMs) / E2E_SIZE) * 1000), ms, 'what the machine had'));
+  return lines;
 }
 
 function buildReport(results, machine) {
@@ -74,9 +101,16 @@ function buildReport(results, machine) {
     lines.push(row(`reference: plain INSERT…SELECT of ${k} rows`, pick((r) => r.enqueue[k]?.insertRowsPerSec), fmt.rate, 'rows/s (seeding)'));
   }
   lines.push(row('end-to-end bulk send, 100k recipients', pick((r) => r.e2e.msgPerSec), fmt.rate, 'msg/s, enqueue → `completedAt`'));
-  lines.push(row('plain-SQL ceiling of the same writes, 100k', pick((r) => r.e2e.ceilingRowsPerSec), fmt.rate,
-    'rows/s: `UPDATE … sending` then `UPDATE … sent` (2 × 100k rows)'));
-  lines.push(row('end-to-end / ceiling', pick((r) => r.e2e.ratio), fmt.pct));
+  lines.push(row('bare reference, 100k', pick((r) => r.e2e.referenceRowsPerSec), fmt.rate,
+    'rows/s: 500 × `UPDATE … FROM unnest(…)` of 200 rows, table with only a primary key, one connection'));
+  lines.push(row('end-to-end / bare reference, 100k', pick((r) => r.e2e.ratio), (x) => x.toFixed(2)));
+  const bigSend = results.find((r) => r.scaling)?.scaling?.big;
+  if (bigSend) {
+    const label = BIG.toLocaleString('en-US');
+    lines.push(row(`end-to-end bulk send, ${label} recipients`, [bigSend.msgPerSec], fmt.rate, 'msg/s, run 1 only'));
+    lines.push(row(`bare reference, ${label}`, [bigSend.referenceRowsPerSec], fmt.rate, `rows/s: ${BIG / 200} statements of 200 rows, same run`));
+    lines.push(row(`end-to-end / bare reference, ${label}`, [bigSend.ratio], (x) => x.toFixed(2)));
+  }
   if (results.every((r) => r.e2e.batch)) {
     lines.push(row('batch time p50 (bucket bound)', pick((r) => r.e2e.batch.p50.le), fmt.le, '`bulksms_batch_seconds{mode="bulk"}` during the 100k send'));
     lines.push(row('batch time p99 (bucket bound)', pick((r) => r.e2e.batch.p99.le), fmt.le,
@@ -95,6 +129,9 @@ function buildReport(results, machine) {
     lines.push(`| app peak RSS, 10k / ${big} campaign | **${sc.small.peakRssMb.toFixed(0)} / ${sc.big.peakRssMb.toFixed(0)} MB** | | VmHWM of the app process (API + workers) |`);
   }
   lines.push('');
+  lines.push('Where the CPU went during the 100k send (from `/proc`, the whole send, enqueue → completion):', '');
+  lines.push(...cpuRows(results));
+  lines.push('');
 
   // goals: judged on the medians
   const m = (f) => median(pick(f).filter((x) => x !== undefined));
@@ -108,9 +145,13 @@ function buildReport(results, machine) {
     goals.push(['batch p99 ≤ 50 ms', fmt.le(v), v <= 0.05]);
   } else goals.push(['batch p99 ≤ 50 ms', 'not measured', undefined]);
   const e2e = m((r) => r.e2e.msgPerSec);
-  goals.push(['end-to-end ≥ 20k msg/s', `${fmt.rate(e2e)} msg/s`, e2e >= 20_000]);
+  goals.push(['end-to-end ≥ 20,000 msg/s, 100k', `${fmt.rate(e2e)} msg/s`, e2e >= 20_000]);
   const ratio = m((r) => r.e2e.ratio);
-  goals.push(['end-to-end ≥ 50 % of the plain-SQL ceiling', fmt.pct(ratio), ratio >= 0.5]);
+  goals.push(['end-to-end ≥ 0.30 of the bare reference, 100k', ratio.toFixed(2), ratio >= 0.3]);
+  if (bigSend) {
+    goals.push([`end-to-end ≥ 20,000 msg/s, ${BIG.toLocaleString('en-US')}`, `${fmt.rate(bigSend.msgPerSec)} msg/s`, bigSend.msgPerSec >= 20_000]);
+    goals.push([`end-to-end ≥ 0.30 of the bare reference, ${BIG.toLocaleString('en-US')}`, bigSend.ratio.toFixed(2), bigSend.ratio >= 0.3]);
+  }
   const bvs = m((r) => r.bulkVsSingle);
   goals.push(['bulk vs single ≥ 150× at the same request limit', fmt.ratio(bvs), bvs >= 150]);
   if (sc) {

@@ -98,14 +98,17 @@ export class CampaignBatchesRepository {
    */
   async lease(ref: LeaseRef, generation: number, opts: { leaseMs: number; reconcileAfterMs: number }): Promise<LeaseAttempt> {
     const [row] = await preparedRows<BatchContext & {
-      leased: number; interrupted: number; messages: Array<[string, number, string, Record<string, string> | null, number, boolean]> | null;
+      leased: number; prev_from: number | null; prev_to: number | null;
+      messages: Array<[string, number, string, Record<string, string> | null, number, boolean]> | null;
       campaign_status: string; generation: number; state: string | null; lease_expires_at: Date | null;
     }>(
       this.db,
       'batch_lease',
       `WITH target AS (
          SELECT b.campaign_id, b.batch, b.inflight_from, b.inflight_to, b.lease_token IS NOT NULL AS abandoned,
-                (SELECT batch_size FROM campaigns WHERE id = $1) AS batch_size, (SELECT tenant_id FROM campaigns WHERE id = $1) AS tenant_id
+                (SELECT batch_size FROM campaigns WHERE id = $1) AS batch_size, (SELECT tenant_id FROM campaigns WHERE id = $1) AS tenant_id,
+                -- most tenants have no suppressions: then no message needs a lookup
+                EXISTS (SELECT 1 FROM suppressions s JOIN campaigns c ON c.tenant_id = s.tenant_id WHERE c.id = $1) AS any_suppressed
            FROM campaign_batches b
           WHERE b.campaign_id = $1 AND b.batch = $2 AND b.state = 'pending'
             AND (b.lease_expires_at IS NULL OR b.lease_expires_at <= now())
@@ -113,28 +116,22 @@ export class CampaignBatchesRepository {
           FOR UPDATE OF b
        ), leased AS (
          UPDATE campaign_batches x
-            SET lease_token = $4, lease_expires_at = now() + ${msInterval('$5')}, inflight_from = NULL, inflight_to = NULL,
-                unknown_at = CASE WHEN t.inflight_from IS NOT NULL THEN coalesce(x.unknown_at, now()) ELSE x.unknown_at END,
+            -- an abandoned marker stays until interruptMarker has turned its messages unknown (same statement)
+            SET lease_token = $4, lease_expires_at = now() + ${msInterval('$5')},
                 -- an abandoned lease may have sent messages without getting to schedule their check
                 check_at = CASE WHEN t.abandoned THEN coalesce(x.check_at, now() + ${msInterval('$6')}) ELSE x.check_at END,
                 updated_at = now()
            FROM target t WHERE x.campaign_id = t.campaign_id AND x.batch = t.batch
-         RETURNING 1
-       ), interrupted AS (
-         UPDATE campaign_messages m
-            SET status = 'unknown', error_code = 'INTERRUPTED', error_message = ${INTERRUPTED}, updated_at = now()
-           FROM target t
-          WHERE m.campaign_id = t.campaign_id AND m.seq >= t.inflight_from AND m.seq < t.inflight_to AND m.status = 'queued'
-         RETURNING 1
+         RETURNING t.inflight_from AS prev_from, t.inflight_to AS prev_to
        ), queued AS (
-         -- the statement's snapshot still shows the interrupted ones as queued: leave the marker's range out
+         -- the abandoned marker's range is left out: it becomes unknown (interruptMarker)
          SELECT json_agg(json_build_array(m.id, m.seq, m.phone, m.variables, m.segments,
-                  EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = t.tenant_id AND s.phone = m.phone)) ORDER BY m.seq) AS list
+                  t.any_suppressed AND EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = t.tenant_id AND s.phone = m.phone)) ORDER BY m.seq) AS list
            FROM target t JOIN campaign_messages m
              ON m.campaign_id = t.campaign_id AND m.seq >= t.batch * t.batch_size AND m.seq < (t.batch + 1) * t.batch_size
           WHERE m.status = 'queued' AND NOT (m.seq >= coalesce(t.inflight_from, 0) AND m.seq < coalesce(t.inflight_to, 0))
        )
-       SELECT (SELECT count(*) FROM leased)::int AS leased, (SELECT count(*) FROM interrupted)::int AS interrupted,
+       SELECT (SELECT count(*) FROM leased)::int AS leased, (SELECT prev_from FROM leased) AS prev_from, (SELECT prev_to FROM leased) AS prev_to,
               (SELECT list FROM queued) AS messages,
               c.status AS campaign_status, c.dispatch_generation AS generation, c.tenant_id, c.text, c.sender, c.batch_size,
               a.id AS account_id, a.mitto_traffic_account_id, a.api_key, a.rate_limit_per_second AS account_rps,
@@ -149,11 +146,33 @@ export class CampaignBatchesRepository {
     if (!row) return { leased: false, reason: 'stopped' };
     if (row.leased > 0) {
       const messages = (row.messages ?? []).map(([id, seq, phone, variables, segments, suppressed]) => ({ id, seq, phone, variables, segments, suppressed }));
-      return { leased: true, context: row, messages, interrupted: row.interrupted };
+      const interrupted = row.prev_from === null ? 0 : await this.interruptMarker(ref, row.prev_from, row.prev_to!);
+      return { leased: true, context: row, messages, interrupted };
     }
     if (row.campaign_status !== 'sending' || row.generation !== generation) return { leased: false, reason: 'stopped' };
     if (!row.state || row.state === 'done') return { leased: false, reason: 'done' };
     return { leased: false, reason: 'busy', until: new Date(row.lease_expires_at ?? Date.now()) };
+  }
+
+  /**
+   * A takeover's first step (we hold the lease now): the messages of the call the previous holder had in
+   * flight that are still queued become `unknown` — they may have reached Mitto — and the marker goes, in
+   * one statement (a crash before it leaves the marker for the next holder). Run only when there is a
+   * marker, so an ordinary lease never fires the status trigger.
+   */
+  private async interruptMarker(ref: LeaseRef, fromSeq: number, toSeq: number): Promise<number> {
+    const [row] = await queryRows<{ interrupted: number }>(this.db,
+      `WITH moved AS (
+         UPDATE campaign_messages SET status = 'unknown', error_code = 'INTERRUPTED', error_message = ${INTERRUPTED}, updated_at = now()
+          WHERE campaign_id = $1 AND seq >= $2 AND seq < $3 AND status = 'queued' RETURNING 1
+       ), cleared AS (
+         UPDATE campaign_batches SET inflight_from = NULL, inflight_to = NULL, unknown_at = coalesce(unknown_at, now()), updated_at = now()
+          WHERE campaign_id = $1 AND batch = $4 AND lease_token = $5
+       )
+       SELECT count(*)::int AS interrupted FROM moved`,
+      [ref.campaignId, fromSeq, toSeq, ref.batch, ref.token],
+    );
+    return row.interrupted;
   }
 
   /**
