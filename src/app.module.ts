@@ -6,6 +6,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { buildConfig, type AppConfig } from './config/app.config.js';
+import { safeError, safeRequest, safeResponse } from './common/safe-log.js';
 import type { AppRole } from './config/env.schema.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { RedisModule } from './redis/redis.module.js';
@@ -40,15 +41,9 @@ export class AppModule {
                 const given = req.headers['x-request-id'];
                 return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
               },
-              redact: {
-                paths: [
-                  'req.headers.authorization',
-                  'req.headers["x-admin-api-key"]',
-                  'req.headers["x-webhook-secret"]',
-                  'req.headers.cookie',
-                ],
-                censor: '[redacted]',
-              },
+              // Whitelists, not redaction lists: no headers, no bodies, no SQL or parameters (safe-log.ts).
+              serializers: { err: safeError, req: safeRequest, res: safeResponse },
+              wrapSerializers: false,
               autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
               customProps: () => ({ role }),
             },
