@@ -20,6 +20,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { EventsModule } from './events/events.module.js';
 import { SuppressionsModule } from './suppressions/suppressions.module.js';
 import { WorkersModule } from './workers.module.js';
+import { RequestLimitsModule } from './request-limits/request-limits.module.js';
 
 /**
  * The one deployable. `APP_ROLE` decides what runs in this process: `api` serves HTTP only,
@@ -73,6 +74,7 @@ export class AppModule {
         SuppressionsModule,
         MessagingModule,
         StatusModule,
+        ...(role === 'worker' ? [] : [RequestLimitsModule]),
         ...(role === 'api' ? [] : [WorkersModule]),
       ],
     };

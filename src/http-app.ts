@@ -1,11 +1,11 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from './config/app.config.js';
 import { AllExceptionsFilter, toAppError } from './common/all-exceptions.filter.js';
 import { AppError } from './common/app-error.js';
 import { createValidationPipe } from './common/validation.js';
+import { createOpenApiDocument, setupSwaggerUi } from './openapi/openapi-document.js';
 
 /**
  * Everything HTTP-specific, shared by main.ts and the e2e tests: JSON body parsing with a size limit
@@ -28,18 +28,7 @@ export function configureHttpApp(app: NestExpressApplication, config: AppConfig)
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Bulk SMS campaigns API')
-      .setDescription('Tenants, campaigns and exactly-once bulk sending through Mitto. Errors: `{ error: { code, message, details? } }`.')
-      .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Tenant API key' }, 'tenant')
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Admin-Api-Key' }, 'admin')
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Webhook-Secret' }, 'webhook')
-      .build(),
-  );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  setupSwaggerUi(app, createOpenApiDocument(app));
 }
 
 /**

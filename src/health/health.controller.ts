@@ -1,10 +1,21 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
 import { InjectRedis } from '../redis/redis.module.js';
 
-/** Liveness (the process answers) and readiness (PostgreSQL and Redis really answer). */
+const READY = { status: 'ok', info: { database: { status: 'up' }, redis: { status: 'up' } }, error: {}, details: { database: { status: 'up' }, redis: { status: 'up' } } };
+const NOT_READY = {
+  status: 'error',
+  info: { redis: { status: 'up' } },
+  error: { database: { status: 'down', message: 'timeout' } },
+  details: { database: { status: 'down', message: 'timeout' }, redis: { status: 'up' } },
+};
+
+/**
+ * Liveness (the process answers) and readiness (PostgreSQL and Redis really answer). Public and never
+ * under the API request limit: load balancers and orchestrators call them.
+ */
 @ApiTags('operations')
 @Controller('health')
 export class HealthController {
@@ -16,12 +27,21 @@ export class HealthController {
   ) {}
 
   @Get('live')
+  @ApiOperation({ summary: 'Liveness', description: 'The process answers HTTP. No dependency is checked: restart the process only when this fails.', security: [] })
+  @ApiOkResponse({ description: 'Alive', schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } }, example: { status: 'ok' } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
-  @HealthCheck()
+  @ApiOperation({
+    summary: 'Readiness',
+    description: 'PostgreSQL and Redis really answer (each within 2 s). A load balancer sends traffic only while this is 200.',
+    security: [],
+  })
+  @ApiOkResponse({ description: 'Ready to serve', schema: { type: 'object' }, example: READY })
+  @ApiServiceUnavailableResponse({ description: 'A dependency is down; `error` names it', schema: { type: 'object' }, example: NOT_READY })
+  @HealthCheck({ swaggerDocumentation: false })
   ready() {
     return this.health.check([
       () => this.db.pingCheck('database', { timeout: 2000 }),

@@ -55,6 +55,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly apiRequestsLimited = new Counter({
+    name: 'bulksms_api_requests_limited_total',
+    help: 'API requests refused with 429 by the API request limit, by what the budget belongs to (tenant, admin, address)',
+    labelNames: ['by'] as const,
+    registers: [this.registry],
+  });
+
   readonly messagesByStatus = new Gauge({
     name: 'bulksms_messages',
     help: 'Messages of active campaigns (sending, paused) by status',
