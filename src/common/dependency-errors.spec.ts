@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { isDependencyUnavailable } from './dependency-errors.js';
 
 const pgError = (code: string, message = 'x') => Object.assign(new Error(message), { code, severity: 'FATAL' });
@@ -16,6 +16,8 @@ describe('isDependencyUnavailable', () => {
     ['ioredis with the link down', new Error('Connection is closed.')],
     ['ioredis giving up', new Error('Reached the max retries per request limit (which is 2). Refer to "maxRetriesPerRequest" option for details.')],
     ['a cause chain', new Error('outer', { cause: Object.assign(new Error('inner'), { code: 'ECONNRESET' }) })],
+    ['TypeORM refusing a statement on a runner its dead connection released', new QueryRunnerAlreadyReleasedError()],
+    ['… or on its connection', new QueryRunnerProviderAlreadyReleasedError()],
     ['an AggregateError of refused connects', new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })], 'all failed')],
   ])('%s → unavailable', (_, error) => {
     expect(isDependencyUnavailable(error)).toBe(true);

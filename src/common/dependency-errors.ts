@@ -27,8 +27,16 @@ const UNAVAILABLE_MESSAGES = [
   /Stream isn't writeable/i,
 ];
 
+/**
+ * TypeORM releases a query runner when its connection emits 'error'; the transaction's next statement then
+ * fails with one of these instead of the driver's error. (Outside an outage they would mean a query after
+ * the transaction ended, a bug every test would hit, not one that only shows when connections die.)
+ */
+const RELEASED_RUNNER = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
+
 export function isDependencyUnavailable(error: unknown, depth = 0): boolean {
   if (!error || typeof error !== 'object' || depth > 4) return false;
+  if (RELEASED_RUNNER.has((error as Error).name)) return true;
   const { code, message, driverError, cause } = error as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || PG_UNAVAILABLE.test(code))) return true;
   if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((re) => re.test(message))) return true;

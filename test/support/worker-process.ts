@@ -1,32 +1,46 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+const outputs = new WeakMap<ChildProcess, string[]>();
 
 /**
  * Starts the built app (`dist/`, made by `npm run build`, which `npm test` runs first) as a separate
- * process, e.g. APP_ROLE=worker, so tests can kill it like an operator or the kernel would.
+ * process, e.g. APP_ROLE=worker, so tests can kill it like an operator or the kernel would. Everything it
+ * prints is kept (appOutput) so tests can read its logs.
  */
-export async function spawnApp(env: Record<string, string>): Promise<ChildProcess> {
+export async function spawnApp(env: Record<string, string>, options: { logLevel?: string } = {}): Promise<ChildProcess> {
   if (!existsSync('dist/src/main.js')) throw new Error('dist/src/main.js missing: run `npm run build` first');
   const child = spawn(process.execPath, ['dist/src/main.js'], {
-    // info level: the start line ('bulk-sms started') is how we know the process is up.
-    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
+    // info level at least: the start line ('bulk-sms started') is how we know the process is up.
+    env: { ...process.env, ...env, LOG_LEVEL: options.logLevel ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
+  const chunks: string[] = [];
+  outputs.set(child, chunks);
+  const collect = (chunk: Buffer) => chunks.push(chunk.toString());
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`app did not start:\n${output}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('bulk-sms started')) {
+    const timer = setTimeout(() => reject(new Error(`app did not start:\n${chunks.join('')}`)), 20_000);
+    const onData = () => {
+      if (chunks.join('').includes('bulk-sms started')) {
         clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        child.stderr!.off('data', onData);
         resolve();
       }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`app exited with ${code}:\n${output}`)));
+    child.once('exit', (code) => reject(new Error(`app exited with ${code}:\n${chunks.join('')}`)));
   });
   return child;
+}
+
+/** Everything the process printed so far (its JSON log lines). */
+export function appOutput(child: ChildProcess): string {
+  return (outputs.get(child) ?? []).join('');
 }
 
 export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -34,4 +48,13 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(signal);
   await exited;
+}
+
+/** A TCP port nothing listens on right now (for a child process's PORT). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
