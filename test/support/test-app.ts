@@ -45,17 +45,25 @@ export async function startApp(
     ...(ownDatabase ? { DATABASE_URL: ownDatabase } : {}),
     ...overrides,
   };
-  const runDatabase = process.env.DATABASE_URL;
+  // The app reads its configuration from process.env while it boots; afterwards the environment is put back,
+  // so one test's overrides (CORS_ORIGINS, limits, …) never reach the next app or test file.
+  const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
-  await migrateTestDatabase(process.env.DATABASE_URL!);
-  const config = buildConfig(process.env);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(role), { bodyParser: false, bufferLogs: true, abortOnError: false });
-  configureHttpApp(app, config);
-  app.enableShutdownHooks();
-  await app.listen(0, '127.0.0.1');
+  let app: NestExpressApplication;
+  try {
+    await migrateTestDatabase(process.env.DATABASE_URL!);
+    const config = buildConfig(process.env);
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRole(role), { bodyParser: false, bufferLogs: true, abortOnError: false });
+    configureHttpApp(app, config);
+    app.enableShutdownHooks();
+    await app.listen(0, '127.0.0.1');
+  } finally {
+    for (const [k, v] of Object.entries(previous)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
   const { port } = app.getHttpServer().address() as AddressInfo;
-  // The config was read at boot; later test files in this process keep using the run's database.
-  if (ownDatabase) process.env.DATABASE_URL = runDatabase;
   const close = async () => {
     await app.close();
     if (ownDatabase) await dropOwnDatabase(ownDatabase);
