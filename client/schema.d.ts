@@ -750,7 +750,6 @@ export interface components {
             updatedAt: string;
             metrics: components["schemas"]["MetricsView"];
         };
-        Object: Record<string, never>;
         CampaignPageView: {
             items: components["schemas"]["CampaignView"][];
             total: number;
@@ -1706,8 +1705,8 @@ export interface operations {
     campaignsList: {
         parameters: {
             query?: {
-                page?: components["schemas"]["Object"];
-                limit?: components["schemas"]["Object"];
+                page?: number;
+                limit?: number;
                 status?: "draft" | "scheduled" | "sending" | "paused" | "completed" | "failed" | "cancelled";
             };
             header?: never;
@@ -2997,8 +2996,8 @@ export interface operations {
     campaignsMessages: {
         parameters: {
             query?: {
-                page?: components["schemas"]["Object"];
-                limit?: components["schemas"]["Object"];
+                page?: number;
+                limit?: number;
                 status?: "queued" | "sending" | "sent" | "unknown" | "delivered" | "undelivered" | "failed" | "cancelled" | "skipped";
             };
             header?: never;
@@ -3103,8 +3102,8 @@ export interface operations {
     suppressionsList: {
         parameters: {
             query?: {
-                page?: components["schemas"]["Object"];
-                limit?: components["schemas"]["Object"];
+                page?: number;
+                limit?: number;
             };
             header?: never;
             path?: never;
