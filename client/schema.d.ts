@@ -35,7 +35,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description PostgreSQL and Redis really answer (each within 2 s). A load balancer sends traffic only while this is 200.
+         * @description PostgreSQL and Redis (every master of a Redis Cluster) really answer, each within 2 s. A load balancer sends traffic only while this is 200.
          */
         get: operations["healthReady"];
         put?: never;
@@ -712,10 +712,8 @@ export interface components {
         MetricsView: {
             /** @description Sum of every bucket below */
             total: number;
-            /** @description Waiting to be sent */
+            /** @description Not handed to Mitto yet (including a call in flight right now) */
             queued: number;
-            /** @description Claimed by a worker; the Mitto call is in flight */
-            sending: number;
             /** @description Accepted by Mitto, no delivery report yet */
             sent: number;
             /** @description The Mitto call had an ambiguous outcome; settled by a report or a status lookup */
@@ -823,7 +821,7 @@ export interface components {
             id: string;
             phone: string;
             /** @enum {string} */
-            status: "queued" | "sending" | "sent" | "unknown" | "delivered" | "undelivered" | "failed" | "cancelled" | "skipped";
+            status: "queued" | "sent" | "unknown" | "delivered" | "undelivered" | "failed" | "cancelled" | "skipped";
             providerMessageId: string | null;
             bulkId: string | null;
             retryCount: number;
@@ -957,7 +955,7 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
-            /** @description A dependency is down; `error` names it */
+            /** @description `SERVICE_UNAVAILABLE`: a dependency is down; `details.unavailable` names it */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -965,30 +963,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "status": "error",
-                     *       "info": {
-                     *         "redis": {
-                     *           "status": "up"
-                     *         }
-                     *       },
                      *       "error": {
-                     *         "database": {
-                     *           "status": "down",
-                     *           "message": "timeout"
-                     *         }
-                     *       },
-                     *       "details": {
-                     *         "database": {
-                     *           "status": "down",
-                     *           "message": "timeout"
-                     *         },
-                     *         "redis": {
-                     *           "status": "up"
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "Not ready: database unavailable",
+                     *         "details": {
+                     *           "unavailable": [
+                     *             "database"
+                     *           ]
                      *         }
                      *       }
                      *     }
                      */
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ErrorBodyView"];
                 };
             };
         };
@@ -1738,7 +1724,6 @@ export interface operations {
                      *           "metrics": {
                      *             "total": 20000,
                      *             "queued": 6200,
-                     *             "sending": 0,
                      *             "sent": 1400,
                      *             "unknown": 0,
                      *             "delivered": 12300,
@@ -1831,7 +1816,6 @@ export interface operations {
                      *       "metrics": {
                      *         "total": 0,
                      *         "queued": 0,
-                     *         "sending": 0,
                      *         "sent": 0,
                      *         "unknown": 0,
                      *         "delivered": 0,
@@ -1926,7 +1910,6 @@ export interface operations {
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 6200,
-                     *         "sending": 0,
                      *         "sent": 1400,
                      *         "unknown": 0,
                      *         "delivered": 12300,
@@ -2083,7 +2066,6 @@ export interface operations {
                      *       "metrics": {
                      *         "total": 0,
                      *         "queued": 0,
-                     *         "sending": 0,
                      *         "sent": 0,
                      *         "unknown": 0,
                      *         "delivered": 0,
@@ -2387,7 +2369,6 @@ export interface operations {
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 20000,
-                     *         "sending": 0,
                      *         "sent": 0,
                      *         "unknown": 0,
                      *         "delivered": 0,
@@ -2501,7 +2482,6 @@ export interface operations {
                      *         "metrics": {
                      *           "total": 20000,
                      *           "queued": 6200,
-                     *           "sending": 0,
                      *           "sent": 1400,
                      *           "unknown": 0,
                      *           "delivered": 12300,
@@ -2514,7 +2494,6 @@ export interface operations {
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 6200,
-                     *         "sending": 0,
                      *         "sent": 1400,
                      *         "unknown": 0,
                      *         "delivered": 12300,
@@ -2638,7 +2617,6 @@ export interface operations {
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 6200,
-                     *         "sending": 0,
                      *         "sent": 1400,
                      *         "unknown": 0,
                      *         "delivered": 12300,
@@ -2733,7 +2711,6 @@ export interface operations {
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 6200,
-                     *         "sending": 0,
                      *         "sent": 1400,
                      *         "unknown": 0,
                      *         "delivered": 12300,
@@ -2828,7 +2805,6 @@ export interface operations {
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 0,
-                     *         "sending": 0,
                      *         "sent": 1400,
                      *         "unknown": 0,
                      *         "delivered": 12300,
@@ -2924,7 +2900,6 @@ export interface operations {
                      *         "metrics": {
                      *           "total": 20000,
                      *           "queued": 6200,
-                     *           "sending": 0,
                      *           "sent": 1400,
                      *           "unknown": 0,
                      *           "delivered": 12300,
@@ -2937,7 +2912,6 @@ export interface operations {
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 6200,
-                     *         "sending": 0,
                      *         "sent": 1400,
                      *         "unknown": 0,
                      *         "delivered": 12300,
@@ -2998,7 +2972,7 @@ export interface operations {
             query?: {
                 page?: number;
                 limit?: number;
-                status?: "queued" | "sending" | "sent" | "unknown" | "delivered" | "undelivered" | "failed" | "cancelled" | "skipped";
+                status?: "queued" | "sent" | "unknown" | "delivered" | "undelivered" | "failed" | "cancelled" | "skipped";
             };
             header?: never;
             path: {
@@ -3418,7 +3392,6 @@ export interface operations {
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 6200,
-                     *         "sending": 0,
                      *         "sent": 1400,
                      *         "unknown": 0,
                      *         "delivered": 12300,
@@ -3500,12 +3473,12 @@ export interface operations {
                 content: {
                     /**
                      * @example event: status
-                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","metrics":{"total":20000,"queued":6200,"sending":0,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35}},"metrics":{"total":20000,"queued":6200,"sending":0,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35},"progress":0.69,"creditsReserved":7600}
+                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35},"progress":0.69,"creditsReserved":7600}
                      *
                      *     : heartbeat
                      *
                      *     event: status
-                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","metrics":{"total":20000,"queued":6200,"sending":0,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35}},"metrics":{"total":20000,"queued":6200,"sending":0,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35},"progress":0.69,"creditsReserved":7600}
+                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35},"progress":0.69,"creditsReserved":7600}
                      */
                     "text/event-stream": string;
                 };

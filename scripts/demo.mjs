@@ -320,7 +320,7 @@ async function main() {
   // Enqueue → completion, using the server's completedAt when it has one (same machine, same clock).
   const doneAt = c.completedAt ? Date.parse(c.completedAt) : final.completedAt;
   const sendSeconds = Math.max((doneAt - enqueuedAt) / 1000, 0.001);
-  const outcome = m.total - m.queued - m.sending;
+  const outcome = m.total - m.queued;
   const used = INITIAL_CREDITS - me.credits.balance - me.credits.reserved;
   const pad = (label) => `  ${label}`.padEnd(26);
   console.log('\nFinal report');
@@ -332,7 +332,7 @@ async function main() {
   console.log(`${pad('unknown')}${fmt(m.unknown)}`);
   console.log(`${pad('failed')}${fmt(m.failed)}`);
   console.log(`${pad('skipped / cancelled')}${fmt(m.skipped)} / ${fmt(m.cancelled)}`);
-  console.log(`${pad('queued / sending')}${fmt(m.queued)} / ${fmt(m.sending)}`);
+  console.log(`${pad('queued')}${fmt(m.queued)}`);
   console.log(`${pad('send duration')}${sendSeconds.toFixed(1)} s (enqueue → ${c.status})`);
   console.log(`${pad('throughput')}${fmt(Math.round(outcome / sendSeconds))} msg/s`);
   console.log(`${pad('credits')}${fmt(used)} used, ${fmt(me.credits.balance)} left, ${fmt(me.credits.reserved)} reserved`);
@@ -365,7 +365,7 @@ async function followProgress(api, auth, id, enqueuedAt) {
     for (;;) {
       status = await api('GET', `/api/campaigns/${id}/status`, { headers: auth, expect: 200 });
       const m = status.metrics;
-      const done = m.total - m.queued - m.sending;
+      const done = m.total - m.queued;
       const elapsed = Math.max(((completedAt ?? Date.now()) - enqueuedAt) / 1000, 0.001);
       const payload = {
         sent: fmt(m.sent + m.unknown + m.delivered + m.undelivered),

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { BullModule } from '@nestjs/bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -9,7 +10,7 @@ import { buildConfig, type AppConfig } from './config/app.config.js';
 import { safeError, safeRequest, safeResponse } from './common/safe-log.js';
 import type { AppRole } from './config/env.schema.js';
 import { dataSourceOptions } from './database/data-source-options.js';
-import { RedisModule } from './redis/redis.module.js';
+import { BULL_CONNECTION, RedisModule } from './redis/redis.module.js';
 import { HealthModule } from './health/health.module.js';
 import { QueuesModule } from './queues/queues.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
@@ -57,12 +58,13 @@ export class AppModule {
             return dataSourceOptions(db.url, db.poolSize);
           },
         }),
+        // Each queue adds its own hash-tagged prefix (QueuesModule); the connection comes from RedisModule.
         BullModule.forRootAsync({
-          inject: [ConfigService],
-          useFactory: (config: ConfigService<AppConfig, true>) => {
-            const redis = config.get('redis', { infer: true });
-            return { connection: { url: redis.url }, prefix: redis.queuePrefix };
-          },
+          inject: [ConfigService, BULL_CONNECTION],
+          useFactory: (config: ConfigService<AppConfig, true>, connection: ConnectionOptions) => ({
+            connection,
+            prefix: config.get('redis', { infer: true }).queuePrefix,
+          }),
         }),
         RedisModule,
         MetricsModule,

@@ -120,7 +120,7 @@ describe('campaign lifecycle', () => {
       const id = await campaignWith(t, phones);
       expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
       const done = await waitForCampaign(t.api, id, (s) => s.campaign.status === 'completed', 15_000);
-      expect(done.metrics).toMatchObject({ total: 20, failed: 2, queued: 0, sending: 0 });
+      expect(done.metrics).toMatchObject({ total: 20, failed: 2, queued: 0 });
       expect(done.metrics.sent + done.metrics.delivered + done.metrics.undelivered).toBe(18);
 
       const failed = await allMessages(t.api, id, 'failed');
@@ -143,7 +143,8 @@ describe('campaign lifecycle', () => {
   it('10% HTTP 500 + 5% HTTP 429 on 2,000 messages: completes, nothing lost, nothing duplicated', async () => {
     const t = await createTenant(app.url, { credits: 10_000 });
     const phones = range(400_000, 2_000);
-    sandbox.configure({ faults: { ...NO_FAULTS, error500Ratio: 0.1, error429Ratio: 0.05, retryAfterSeconds: 1 } });
+    // Seeded draws: the first requests of the campaign meet a 500 (draws 2 and 4 of seed 3), so the fault surely happens.
+    sandbox.configure({ seed: 3, faults: { ...NO_FAULTS, error500Ratio: 0.1, error429Ratio: 0.05, retryAfterSeconds: 1 } });
     try {
       const id = await campaignWith(t, phones);
       const before = sandbox.stats();
@@ -151,14 +152,14 @@ describe('campaign lifecycle', () => {
       const done = await waitForCampaign(t.api, id, (s) => ['completed', 'failed'].includes(s.campaign.status), 30_000);
       const after = sandbox.stats();
       expect(done.campaign.status).toBe('completed');
-      expect(done.metrics).toMatchObject({ total: 2_000, sent: 2_000, failed: 0, unknown: 0, queued: 0, sending: 0 });
+      expect(done.metrics).toMatchObject({ total: 2_000, sent: 2_000, failed: 0, unknown: 0, queued: 0 });
       expect(after.duplicateReferences - before.duplicateReferences).toBe(0);
       expect(phones.map((p) => sandbox.messagesFor(p).length).filter((n) => n !== 1)).toEqual([]);
       // The faults really happened.
       expect((after.requests.byStatusCode['500'] ?? 0) - (before.requests.byStatusCode['500'] ?? 0)).toBeGreaterThan(0);
       expect((await t.api.get('/api/me')).body.credits).toEqual({ balance: 8_000, reserved: 0 });
     } finally {
-      sandbox.configure({ faults: NO_FAULTS });
+      sandbox.configure({ seed: undefined, faults: NO_FAULTS });
     }
   }, 40_000);
 
@@ -169,7 +170,7 @@ describe('campaign lifecycle', () => {
     try {
       const id = await campaignWith(t, phones);
       expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
-      const done = await waitForCampaign(t.api, id, (s) => s.metrics.queued === 0 && s.metrics.sending === 0, 15_000);
+      const done = await waitForCampaign(t.api, id, (s) => s.metrics.queued === 0, 15_000);
       expect(done.metrics).toMatchObject({ total: 50, unknown: 50 });
       const msgs = await allMessages(t.api, id);
       expect(msgs.filter((m) => m.status !== 'unknown' || m.errorCode !== 'AMBIGUOUS')).toEqual([]);
@@ -214,7 +215,7 @@ describe('campaign lifecycle with retries exhausted (QUEUE_ATTEMPTS=1)', () => {
     expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
     const done = await waitForCampaign(t.api, id, (s) => ['completed', 'failed'].includes(s.campaign.status), 20_000);
     expect(done.campaign.status).toBe('failed');
-    expect(done.metrics).toMatchObject({ total: 30, failed: 30, sent: 0, queued: 0, sending: 0, unknown: 0 });
+    expect(done.metrics).toMatchObject({ total: 30, failed: 30, sent: 0, queued: 0, unknown: 0 });
     const msgs = await allMessages(t.api, id);
     for (const m of msgs) {
       expect(m.status).toBe('failed');

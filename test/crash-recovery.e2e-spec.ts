@@ -29,7 +29,7 @@ describe('crash recovery', () => {
         RATE_LIMIT_TRAFFIC_ACCOUNT_MAX: '60',
         RATE_LIMIT_TENANT_MAX: '60',
         QUEUE_RATE_MAX: '1000',
-        CLAIM_TIMEOUT_MS: '3000',
+        BATCH_LEASE_MS: '3000',
         UNKNOWN_POLICY: 'resend',
         UNKNOWN_SETTLE_AFTER_MS: '4000',
       },

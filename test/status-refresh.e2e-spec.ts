@@ -111,19 +111,35 @@ describe('status: refresh-status and reconciliation', () => {
     expectError(await t.api.post(`/api/campaigns/${s.campaignId}/refresh-status?limit=1001`), 400, 'VALIDATION_FAILED');
   });
 
-  it('reconciliation settles messages sent longer ago than RECONCILE_AFTER_MS, and only those', async () => {
+  /** Batches of `size` messages for a seeded campaign, as enqueue makes them, each due for its check at `checkAt[i]`. */
+  async function seedBatches(campaignId: string, size: number, checkAt: Array<string | null>, firstSentAt = `now() - interval '1 hour'`): Promise<void> {
+    await app.db.query(`UPDATE campaigns SET batch_size = $2, batch_count = $3 WHERE id = $1`, [campaignId, size, checkAt.length]);
+    for (const [batch, at] of checkAt.entries()) {
+      await app.db.query(
+        `INSERT INTO campaign_batches (campaign_id, batch, state, first_sent_at, check_at) VALUES ($1, $2, 'done', ${firstSentAt}, ${at ?? 'NULL'})`,
+        [campaignId, batch],
+      );
+    }
+  }
+
+  async function reconcileOnce() {
+    // The recovery sweep (every second here) also runs reconciliation, under the same Redis lock: a
+    // direct call may find it busy, and either run may be the one that settles the messages.
+    return waitFor(async () => {
+      const result = await app.app.get(ReconciliationService).reconcile();
+      return result.skipped === undefined ? result : undefined;
+    }, 10_000, 100);
+  }
+
+  it('reconciliation looks up the batches whose check is due, and only those', async () => {
     const ids = Array.from({ length: 6 }, () => randomUUID());
     const mittoIds = await acceptedAtMitto(ids);
     const s = await seed(mittoIds, ids);
-    await app.db.query(`UPDATE campaign_messages SET sent_at = now() - interval '1 hour' WHERE campaign_id = $1 AND seq < 5`, [s.campaignId]);
+    // Batch 0 (seq 0-4) was sent an hour ago and is due; batch 1 (seq 5) is not due for an hour.
+    await seedBatches(s.campaignId, 5, [`now() - interval '1 second'`, `now() + interval '1 hour'`]);
     await new Promise((r) => setTimeout(r, 200));
 
-    // The recovery sweep (every second here) also runs reconciliation, under the same Redis lock: a
-    // direct call may find it busy, and either run may be the one that settles the messages.
-    await waitFor(async () => {
-      const result = await app.app.get(ReconciliationService).reconcile();
-      return result.skipped === undefined;
-    }, 10_000, 100);
+    await reconcileOnce();
     const rows: Array<{ seq: number; status: string }> = await waitFor(async () => {
       const current: Array<{ seq: number; status: string }> = await app.db.query(
         `SELECT seq, status FROM campaign_messages WHERE campaign_id = $1 ORDER BY seq`,
@@ -132,5 +148,37 @@ describe('status: refresh-status and reconciliation', () => {
       return current.filter((r) => r.status === 'delivered').length >= 5 ? current : undefined;
     }, 10_000, 100);
     expect(rows.map((r) => r.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered', 'delivered', 'sent']);
+    const batches = await app.db.query(`SELECT batch, check_at, checks FROM campaign_batches WHERE campaign_id = $1 ORDER BY batch`, [s.campaignId]);
+    // Nothing left to ask about in batch 0: it is not checked again; batch 1 is untouched.
+    expect(batches[0]).toMatchObject({ check_at: null, checks: 1 });
+    expect(batches[1].checks).toBe(0);
+    expect(new Date(batches[1].check_at).getTime()).toBeGreaterThan(Date.now() + 50 * 60_000);
+  }, 30_000);
+
+  it('a batch whose messages stay unsettled is checked again later and later, and given up after the horizon', async () => {
+    const lookupsOf = () => sandbox.stats().requests.byEndpoint.status;
+    // Mitto does not know these two: each check finds them still `sent`.
+    const a = await seed(['GONE-A1', 'GONE-A2']);
+    await seedBatches(a.campaignId, 5, [`now() - interval '1 second'`]);
+    const before = lookupsOf();
+    await reconcileOnce();
+    expect(lookupsOf() - before).toBe(2);
+    const [afterFirst] = await app.db.query(`SELECT check_at, checks FROM campaign_batches WHERE campaign_id = $1`, [a.campaignId]);
+    expect(afterFirst.checks).toBe(1);
+    // The next check is RECONCILE_AFTER_MS (60 s here) · 2^0 away at least; two further runs do not ask again.
+    expect(new Date(afterFirst.check_at).getTime()).toBeGreaterThan(Date.now() + 50_000);
+    await reconcileOnce();
+    await reconcileOnce();
+    expect(lookupsOf() - before).toBe(2);
+
+    // Sent longer ago than RECONCILE_HORIZON_MS (48 h by default): one last check, then never again.
+    const old = await seed(['GONE-B1']);
+    await seedBatches(old.campaignId, 5, [`now() - interval '1 second'`], `now() - interval '49 hours'`);
+    const result = await reconcileOnce();
+    expect(result.givenUp).toBe(1);
+    const [given] = await app.db.query(`SELECT check_at FROM campaign_batches WHERE campaign_id = $1`, [old.campaignId]);
+    expect(given.check_at).toBeNull();
+    const [message] = await app.db.query(`SELECT status FROM campaign_messages WHERE campaign_id = $1`, [old.campaignId]);
+    expect(message.status).toBe('sent');
   }, 30_000);
 });

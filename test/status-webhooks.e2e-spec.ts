@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { startApp, WEBHOOK_SECRET, type TestApp } from './support/test-app.js';
 import { Api, createTenant, expectError, type TenantFixture } from './support/api.js';
-import { CampaignMessagesRepository } from '../src/campaigns/campaign-messages.repository.js';
+import { CampaignBatchesRepository } from '../src/campaigns/campaign-batches.repository.js';
 
 /**
  * Delivery-report webhook against the real database: messages are seeded with SQL (status `sent`
@@ -172,10 +172,16 @@ describe('status: delivery-report webhook, /metrics, /admin/queues', () => {
     expect((await messageRow(app.db, s.ids[0])).status).toBe('delivered');
   });
 
-  it('a report arriving while the message is still `sending` is applied; the later result write leaves it alone', async () => {
-    const s = await seedCampaign(app.db, t.tenantId, 2, { status: 'sending', withProviderIds: false });
+  it('a report arriving while the message is still `queued` (its call in flight) is applied; the later result write leaves it alone', async () => {
+    const s = await seedCampaign(app.db, t.tenantId, 2, { status: 'queued', withProviderIds: false });
     const token = randomUUID();
-    await app.db.query(`UPDATE campaign_messages SET claim_token = $1, claimed_at = now(), sent_at = NULL WHERE campaign_id = $2`, [token, s.campaignId]);
+    // The batch is leased, its call marked in flight, as a worker would have it.
+    await app.db.query(`UPDATE campaigns SET batch_size = 200, batch_count = 1 WHERE id = $1`, [s.campaignId]);
+    await app.db.query(
+      `INSERT INTO campaign_batches (campaign_id, batch, lease_token, lease_expires_at, inflight_from, inflight_to) VALUES ($1, 0, $2, now() + interval '1 minute', 0, 2)`,
+      [s.campaignId, token],
+    );
+    await app.db.query(`UPDATE campaign_messages SET sent_at = NULL WHERE campaign_id = $1`, [s.campaignId]);
     // Credits held for the campaign, as enqueue does: 2 messages × 1 segment reserved.
     await app.db.query(`UPDATE campaigns SET credits_held = true, credits_reserved = 2, credits_per_segment = 1 WHERE id = $1`, [s.campaignId]);
     await app.db.query(`UPDATE tenants SET credit_balance = credit_balance - 2, credit_reserved = credit_reserved + 2 WHERE id = $1`, [t.tenantId]);
@@ -185,14 +191,22 @@ describe('status: delivery-report webhook, /metrics, /admin/queues', () => {
     expect(res.body).toMatchObject({ updated: 1, unknown: 0 });
     expect(await messageRow(app.db, s.ids[0])).toMatchObject({ status: 'delivered', provider_message_id: 'EARLY-1' });
 
-    // The batch's own write comes later: it only touches its rows still in sending/unknown.
-    const written = await app.app.get(CampaignMessagesRepository).writeResults(token, 'BULK-1', [
-      { id: s.ids[0], status: 'sent', providerMessageId: 'EARLY-1' },
-      { id: s.ids[1], status: 'sent', providerMessageId: 'LATER-2' },
-    ]);
-    expect(written).toBe(1);
+    // The batch's own write comes later: it only touches its messages still queued (or unknown).
+    const written = await app.app.get(CampaignBatchesRepository).writeOutcomes(
+      { campaignId: s.campaignId, batch: 0, token },
+      [
+        { seq: 0, status: 'sent', providerMessageId: 'EARLY-1' },
+        { seq: 1, status: 'sent', providerMessageId: 'LATER-2' },
+      ],
+      { bulkId: 'BULK-1', attempt: 0, reconcileAfterMs: 60_000 },
+      { done: true },
+    );
+    expect(written.written).toBe(1);
     expect((await messageRow(app.db, s.ids[0])).status).toBe('delivered');
     expect((await messageRow(app.db, s.ids[1])).status).toBe('sent');
+    const [batch] = await app.db.query(`SELECT state, lease_token, inflight_from, check_at FROM campaign_batches WHERE campaign_id = $1`, [s.campaignId]);
+    expect(batch).toMatchObject({ state: 'done', lease_token: null, inflight_from: null });
+    expect(batch.check_at).not.toBeNull();
 
     // Both messages were charged exactly once: reserved went down by 2, the balance did not come back.
     const after = (await t.api.get('/api/me')).body.credits;

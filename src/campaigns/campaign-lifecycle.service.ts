@@ -9,8 +9,13 @@ import { CampaignControlQueue } from '../queues/campaign-control.queue.js';
 import { Campaign } from './campaign.entity.js';
 import { CampaignsService } from './campaigns.service.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
+import { CampaignBatchesRepository } from './campaign-batches.repository.js';
+import { BatchRecoveryRepository } from './batch-recovery.repository.js';
 import type { CampaignStatusView, CampaignView } from './dto/campaign.dto.js';
 import { statusesAllowing, targetStatus } from './campaign-state.js';
+
+/** Batches per statement of the cancel walk (5,000 messages at the default batch size). */
+const CANCEL_CHUNK_BATCHES = 25;
 
 /**
  * Campaign state changes: schedule, enqueue, pause, resume, cancel and the end of sending.
@@ -22,12 +27,13 @@ export class CampaignLifecycleService {
   private readonly logger = new Logger(CampaignLifecycleService.name);
   private readonly batchSize: number;
   private readonly creditsPerSegment: number;
-  private readonly unknownBlocksCompletion: boolean;
 
   constructor(
     private readonly db: DataSource,
     private readonly campaigns: CampaignsService,
     private readonly messageRows: CampaignMessagesRepository,
+    private readonly batches: CampaignBatchesRepository,
+    private readonly recovery: BatchRecoveryRepository,
     private readonly credits: CreditsService,
     private readonly control: CampaignControlQueue,
     config: ConfigService<AppConfig, true>,
@@ -35,7 +41,6 @@ export class CampaignLifecycleService {
     const sending = config.get('sending', { infer: true });
     this.batchSize = sending.batchSize;
     this.creditsPerSegment = sending.creditsPerSegment;
-    this.unknownBlocksCompletion = config.get('recovery', { infer: true }).unknownPolicy === 'resend';
   }
 
   /**
@@ -80,6 +85,7 @@ export class CampaignLifecycleService {
         updatedAt: new Date(),
       };
       await tx.update(Campaign, { id: c.id }, changes);
+      await this.batches.createBatches(tx, c.id, changes.batchCount!);
       return { ...Object.assign(c, changes), wasScheduled };
     });
     await this.handOff(campaign);
@@ -131,7 +137,10 @@ export class CampaignLifecycleService {
     return this.campaigns.view(await this.transition(tenantId, id, 'pause'));
   }
 
-  /** Resumes with a new dispatch generation: only messages still queued are claimed, so nobody twice. */
+  /**
+   * Resumes with a new dispatch generation: jobs for the batches still pending. A batch whose holder is
+   * still finishing its call keeps its lease; the new job waits for it, so nobody is sent twice.
+   */
   async resume(tenantId: string, id: string): Promise<CampaignView> {
     const campaign = await this.transition(tenantId, id, 'resume', `, dispatched_batches = 0, dispatch_generation = dispatch_generation + 1`);
     await this.handOff(campaign);
@@ -139,9 +148,10 @@ export class CampaignLifecycleService {
   }
 
   /**
-   * Cancels: the campaign leaves `sending` first (committed, so no new batch claims anything), then its
-   * queued messages become `cancelled` in chunks; the status trigger refunds their credits. Batches
-   * already in flight finish.
+   * Cancels: the campaign leaves `sending` first (committed: no batch is leased and no Mitto call starts
+   * after that), then the queued messages of every batch nobody holds become `cancelled` (credits refunded
+   * by the status trigger), walking the campaign once by batch number. A batch whose holder is in a call
+   * finishes that call and cancels the rest itself; the sweep finishes a walk cut short.
    */
   async cancel(tenantId: string, id: string): Promise<CampaignView> {
     const campaign = await this.db.transaction(async (tx) => {
@@ -152,19 +162,44 @@ export class CampaignLifecycleService {
       await tx.save(c);
       return c;
     });
-    await this.messageRows.cancelQueued(campaign.id);
+    if (campaign.batchSize === null) {
+      // Never started: no batch exists, so nothing can be sending; cancel its messages by seq range.
+      for (let from = 0; from < campaign.nextSeq; from += CANCEL_CHUNK_BATCHES * 200) {
+        await this.messageRows.cancelNeverSent(campaign.id, from, from + CANCEL_CHUNK_BATCHES * 200);
+      }
+    } else {
+      await this.cancelPending(campaign.id);
+    }
+    // Usually nothing is left open (no holder mid-call): the campaign leaves the sweep's view at once.
+    await this.recovery.settleIfClosed(campaign.id);
     if (campaign.scheduledAt) await this.control.unschedule({ campaignId: campaign.id, scheduledAt: campaign.scheduledAt.toISOString() });
     return this.campaigns.view(campaign);
   }
 
   /**
+   * The cancel walk over the campaign's pending batches, in order, once: each chunk one statement (see
+   * settleFreeBatches). Batches held by a worker are left to it. Returns the messages cancelled.
+   */
+  async cancelPending(campaignId: string): Promise<number> {
+    let messages = 0;
+    for (let from = 0; ; ) {
+      const pending = await this.batches.pendingFrom(campaignId, from, CANCEL_CHUNK_BATCHES);
+      if (pending.length === 0) return messages;
+      const to = pending[pending.length - 1].batch + 1;
+      messages += (await this.batches.settleFreeBatches(campaignId, pending[0].batch, to, 'cancelled', 'CAMPAIGN_CANCELLED')).messages;
+      from = to;
+    }
+  }
+
+  /**
    * Ends a sending campaign once nothing is left to send: `completed`, or `failed` when no message
-   * could be sent. One conditional UPDATE, so it happens exactly once whoever calls it.
+   * could be sent. One conditional UPDATE, so it happens exactly once whoever calls it. An `unknown`
+   * message keeps the campaign open under either UNKNOWN_POLICY: it may still be sent again.
    */
   async finishIfDone(campaignId: string): Promise<boolean> {
-    const open = this.unknownBlocksCompletion ? `('queued', 'sending', 'unknown')` : `('queued', 'sending')`;
     const rows = await queryRows(this.db,
-      `UPDATE campaigns c
+      `WITH ended AS (
+       UPDATE campaigns c
           SET status = CASE WHEN EXISTS (
                 SELECT 1 FROM campaign_message_counts k WHERE k.campaign_id = c.id
                    AND k.status IN ('sent', 'delivered', 'undelivered', 'unknown') AND k.messages > 0)
@@ -172,8 +207,16 @@ export class CampaignLifecycleService {
               completed_at = now(), updated_at = now()
         WHERE c.id = $1 AND c.status = 'sending'
           AND NOT EXISTS (SELECT 1 FROM campaign_message_counts k
-                           WHERE k.campaign_id = c.id AND k.status IN ${open} AND k.messages > 0)
-        RETURNING c.status`,
+                           WHERE k.campaign_id = c.id AND k.status IN ('queued', 'unknown') AND k.messages > 0)
+        RETURNING c.id
+       ), tidy AS (
+         -- Nothing is queued any more, so a batch still marked pending (its holder died after its last
+         -- write) has nothing to send.
+         UPDATE campaign_batches b SET state = 'done', updated_at = now()
+           FROM ended e WHERE b.campaign_id = e.id AND b.state = 'pending'
+            AND (b.lease_expires_at IS NULL OR b.lease_expires_at <= now())
+       )
+       SELECT id FROM ended`,
       [campaignId],
     );
     return rows.length > 0;

@@ -2,7 +2,7 @@ import { Check, Column, ForeignKey, Entity, Index, PrimaryColumn, Unique } from 
 import { Campaign } from './campaign.entity.js';
 
 export const MESSAGE_STATUSES = [
-  'queued', 'sending', 'sent', 'unknown', 'delivered', 'undelivered', 'failed', 'cancelled', 'skipped',
+  'queued', 'sent', 'unknown', 'delivered', 'undelivered', 'failed', 'cancelled', 'skipped',
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
@@ -13,10 +13,10 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 @Entity('campaign_messages')
 @Unique('uq_campaign_messages_campaign_seq', ['campaignId', 'seq'])
 @Unique('uq_campaign_messages_campaign_phone', ['campaignId', 'phone'])
-@Check('ck_campaign_messages_status', `status IN ('queued', 'sending', 'sent', 'unknown', 'delivered', 'undelivered', 'failed', 'cancelled', 'skipped')`)
-// Partial indexes, declared for the reader; their predicates live in the migration.
+@Check('ck_campaign_messages_status', `status IN ('queued', 'sent', 'unknown', 'delivered', 'undelivered', 'failed', 'cancelled', 'skipped')`)
+// A partial index, declared for the reader; its predicate lives in the migration. Nothing indexes
+// `status`: periodic work is found through campaign_batches, and status changes stay HOT-eligible.
 @Index('ix_campaign_messages_provider_id', { synchronize: false })
-@Index('ix_campaign_messages_unsettled', { synchronize: false })
 export class CampaignMessage {
   @PrimaryColumn('uuid', { primaryKeyConstraintName: 'pk_campaign_messages' }) id: string;
   @Column('uuid', { name: 'campaign_id' })
@@ -31,8 +31,6 @@ export class CampaignMessage {
   @Column('text', { name: 'provider_message_id', nullable: true }) providerMessageId: string | null;
   @Column('text', { name: 'bulk_id', nullable: true }) bulkId: string | null;
   @Column('smallint', { name: 'retry_count', default: 0 }) retryCount: number;
-  @Column('uuid', { name: 'claim_token', nullable: true }) claimToken: string | null;
-  @Column('timestamptz', { name: 'claimed_at', nullable: true }) claimedAt: Date | null;
   @Column('text', { name: 'provider_status', nullable: true }) providerStatus: string | null;
   @Column('text', { name: 'error_code', nullable: true }) errorCode: string | null;
   @Column('text', { name: 'error_message', nullable: true }) errorMessage: string | null;

@@ -13,8 +13,8 @@ export function metricsFromCounts(rows: Array<{ status: string; messages: string
   return { total, ...m };
 }
 
-/** Messages with an outcome (no longer queued or in flight), as a share of all. */
+/** Messages with an outcome (no longer queued), as a share of all. */
 export function progressOf(m: Metrics): number {
   if (m.total === 0) return 0;
-  return (m.total - m.queued - m.sending) / m.total;
+  return (m.total - m.queued) / m.total;
 }

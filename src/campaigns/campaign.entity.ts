@@ -10,7 +10,7 @@ import type { CampaignStatus } from './campaign-state.js';
 @Check('ck_campaigns_batch_size', 'batch_size IS NULL OR batch_size > 0')
 // Declared for the reader; their exact shape (DESC order, partial predicate) lives in the migration.
 @Index('ix_campaigns_tenant_created', { synchronize: false })
-@Index('ix_campaigns_active', { synchronize: false })
+@Index('ix_campaigns_open', { synchronize: false })
 export class Campaign {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_campaigns' }) id: string;
   @Column('uuid', { name: 'tenant_id' })
@@ -37,6 +37,10 @@ export class Campaign {
   @Column('integer', { name: 'ucs2_messages', default: 0 }) ucs2Messages: number;
   @Column('text', { name: 'non_gsm_characters', array: true, default: () => "'{}'" }) nonGsmCharacters: string[];
   @Column('timestamptz', { name: 'last_activity_at', nullable: true }) lastActivityAt: Date | null;
+  /** Ended and nothing of it open any more (no pending batch, no unknown message): the sweep stops looking. */
+  @Column('timestamptz', { name: 'settled_at', nullable: true }) settledAt: Date | null;
+  /** Send time of the latest message Mitto has reported on (delivery reports flow up to here). */
+  @Column('timestamptz', { name: 'last_report_sent_at', nullable: true }) lastReportSentAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

@@ -3,18 +3,24 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { TenantsModule } from '../tenants/tenants.module.js';
 import { Campaign } from './campaign.entity.js';
 import { CampaignMessage } from './campaign-message.entity.js';
+import { CampaignBatch } from './campaign-batch.entity.js';
 import { CampaignsController } from './campaigns.controller.js';
 import { CampaignsService } from './campaigns.service.js';
 import { CampaignLifecycleService } from './campaign-lifecycle.service.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
+import { CampaignBatchesRepository } from './campaign-batches.repository.js';
+import { BatchRecoveryRepository } from './batch-recovery.repository.js';
 import { RecipientsImportService } from './recipients-import.service.js';
 import { RecipientsUploadService } from './recipients-upload.service.js';
 
 /** Campaigns, their recipients/messages, and campaign state changes (enqueue, schedule, pause, …). */
 @Module({
-  imports: [TypeOrmModule.forFeature([Campaign, CampaignMessage]), TenantsModule],
+  imports: [TypeOrmModule.forFeature([Campaign, CampaignMessage, CampaignBatch]), TenantsModule],
   controllers: [CampaignsController],
-  providers: [CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, RecipientsImportService, RecipientsUploadService],
-  exports: [CampaignsService, CampaignLifecycleService, CampaignMessagesRepository],
+  providers: [
+    CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignBatchesRepository, BatchRecoveryRepository,
+    RecipientsImportService, RecipientsUploadService,
+  ],
+  exports: [CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignBatchesRepository, BatchRecoveryRepository],
 })
 export class CampaignsModule {}

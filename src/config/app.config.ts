@@ -1,4 +1,8 @@
 import { validateEnvironment, type AppRole, type UnknownPolicy } from './env.schema.js';
+import { parseHostPortList, type HostPort } from './host-port-list.js';
+
+/** Where Redis lives: one server (standalone, Sentinel-fronted or a proxy) or a Redis Cluster. */
+export type RedisServer = { kind: 'single'; url: string } | { kind: 'cluster'; nodes: HostPort[] };
 
 /** Typed configuration, built once from the validated environment. Nothing else reads `process.env`. */
 export interface AppConfig {
@@ -19,7 +23,7 @@ export interface AppConfig {
   apiRateLimit: { max: number; windowMs: number };
   logLevel: string;
   database: { url: string; poolSize: number };
-  redis: { url: string; queuePrefix: string };
+  redis: { server: RedisServer; queuePrefix: string };
   adminApiKey: string;
   mitto: {
     baseUrl: string;
@@ -46,10 +50,13 @@ export interface AppConfig {
   };
   recovery: {
     sweeperIntervalMs: number;
-    claimTimeoutMs: number;
+    /** How long a batch lease lasts without renewal (a crashed holder's batch is taken over after it). */
+    batchLeaseMs: number;
     unknownSettleAfterMs: number;
     unknownPolicy: UnknownPolicy;
     reconcileAfterMs: number;
+    /** Sent messages still without a final status this long after sending are no longer looked up. */
+    reconcileHorizonMs: number;
   };
 }
 
@@ -69,7 +76,12 @@ export function buildConfig(raw: Record<string, unknown>): AppConfig {
     apiRateLimit: { max: e.API_RATE_LIMIT, windowMs: e.API_RATE_LIMIT_WINDOW_MS },
     logLevel: e.LOG_LEVEL,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
-    redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
+    redis: {
+      server: e.REDIS_CLUSTER_NODES
+        ? { kind: 'cluster', nodes: parseHostPortList(e.REDIS_CLUSTER_NODES)! }
+        : { kind: 'single', url: e.REDIS_URL },
+      queuePrefix: e.QUEUE_PREFIX,
+    },
     adminApiKey: e.ADMIN_API_KEY,
     mitto: {
       baseUrl: e.MITTO_BASE_URL.replace(/\/+$/, ''),
@@ -95,10 +107,11 @@ export function buildConfig(raw: Record<string, unknown>): AppConfig {
     },
     recovery: {
       sweeperIntervalMs: e.SWEEPER_INTERVAL_MS,
-      claimTimeoutMs: e.CLAIM_TIMEOUT_MS,
+      batchLeaseMs: e.BATCH_LEASE_MS,
       unknownSettleAfterMs: e.UNKNOWN_SETTLE_AFTER_MS,
       unknownPolicy: e.UNKNOWN_POLICY,
       reconcileAfterMs: e.RECONCILE_AFTER_MS,
+      reconcileHorizonMs: e.RECONCILE_HORIZON_MS,
     },
   };
 }

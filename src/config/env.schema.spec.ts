@@ -34,8 +34,26 @@ describe('environment validation', () => {
     ['CORS_ORIGINS', 'https://dash.example.com/app'],
     ['CORS_ORIGINS', '*'],
     ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '10'],
+    ['REDIS_CLUSTER_NODES', 'redis-1'],
+    ['REDIS_CLUSTER_NODES', 'redis-1:6379,redis-2'],
+    ['REDIS_CLUSTER_NODES', 'redis-1:70000'],
+    ['REDIS_CLUSTER_NODES', 'redis://redis-1:6379'],
+    ['REDIS_CLUSTER_NODES', 'redis-1:6379,,redis-2:6379'],
+    ['QUEUE_PREFIX', '{bulk}'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => buildConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
+  });
+
+  it('uses REDIS_URL unless REDIS_CLUSTER_NODES names a cluster', () => {
+    expect(buildConfig({ REDIS_URL: 'redis://r:6380' }).redis.server).toEqual({ kind: 'single', url: 'redis://r:6380' });
+    expect(buildConfig({ REDIS_URL: 'redis://r:6380', REDIS_CLUSTER_NODES: 'redis-1:7000, 10.0.0.2:7001,[::1]:7002' }).redis.server).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'redis-1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+    });
   });
 
   it('lists every bad variable at once', () => {

@@ -12,9 +12,11 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateIf,
   validateSync,
 } from 'class-validator';
 import { productionProblems } from './production-safety.js';
+import { IsHostPortList } from './host-port-list.js';
 
 /**
  * Every environment variable the service reads, with its default. This class is the only place that
@@ -59,7 +61,11 @@ export class EnvironmentVariables {
   @IsString() @Matches(/^postgres(ql)?:\/\//) DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/bulk_sms';
   @Transform(toInt) @IsInt() @Min(1) @Max(200) DATABASE_POOL_SIZE = 20;
   @IsString() @Matches(/^rediss?:\/\//) REDIS_URL = 'redis://127.0.0.1:6379';
-  @IsString() @MinLength(0) QUEUE_PREFIX = 'bulk-sms';
+  /** Seeds of a Redis Cluster; when set, every Redis user connects to the cluster and REDIS_URL is unused. */
+  @ValidateIf((e: EnvironmentVariables) => e.REDIS_CLUSTER_NODES !== '') @IsHostPortList() REDIS_CLUSTER_NODES = '';
+  // Braces are refused because the app wraps the prefix in Redis Cluster hash tags itself (queues.module.ts).
+  @IsString() @Matches(/^[^{}]*$/, { message: 'must not contain { or } (the app adds Redis Cluster hash tags itself)' })
+  QUEUE_PREFIX = 'bulk-sms';
 
   @IsString() @MinLength(16) ADMIN_API_KEY = 'dev-admin-key-change-me-0000';
 
@@ -87,10 +93,11 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) QUEUE_BACKOFF_MS = 3000;
 
   @Transform(toInt) @IsInt() @Min(1000) SWEEPER_INTERVAL_MS = 15_000;
-  @Transform(toInt) @IsInt() @Min(1000) CLAIM_TIMEOUT_MS = 120_000;
+  @Transform(toInt) @IsInt() @Min(500) BATCH_LEASE_MS = 30_000;
   @Transform(toInt) @IsInt() @Min(1000) UNKNOWN_SETTLE_AFTER_MS = 15 * 60_000;
   @IsIn(UNKNOWN_POLICIES) UNKNOWN_POLICY: UnknownPolicy = 'fail';
   @Transform(toInt) @IsInt() @Min(1000) RECONCILE_AFTER_MS = 10 * 60_000;
+  @Transform(toInt) @IsInt() @Min(60_000) RECONCILE_HORIZON_MS = 48 * 3600_000;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { InjectRedis } from '../redis/redis.module.js';
+import type { RedisClient } from '../redis/redis-clients.js';
 
 /** Redis channel on which any process announces "campaign X changed" (payload: the campaign id). */
 export const CAMPAIGN_EVENTS_CHANNEL = 'bulk-sms:campaign-changed';
@@ -11,7 +11,7 @@ export const CAMPAIGN_EVENTS_CHANNEL = 'bulk-sms:campaign-changed';
  */
 @Injectable()
 export class CampaignEvents {
-  constructor(@InjectRedis() private readonly redis: Redis) {}
+  constructor(@InjectRedis() private readonly redis: RedisClient) {}
 
   changed(campaignId: string): void {
     this.redis.publish(CAMPAIGN_EVENTS_CHANNEL, campaignId).catch(() => undefined);

@@ -1,133 +1,232 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { queryRows } from '../database/sql.js';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { DataSource } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/app.config.js';
-import { CampaignMessagesRepository, type MessageResult } from '../campaigns/campaign-messages.repository.js';
+import { CampaignBatchesRepository, type BatchContext, type MessageOutcome } from '../campaigns/campaign-batches.repository.js';
+import { CampaignMessagesRepository, type QueuedMessage } from '../campaigns/campaign-messages.repository.js';
 import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.service.js';
+import { withDatabaseRetry } from '../database/transient-errors.js';
 import { MessageTemplate } from '../recipients/message-template.js';
 import { RateLimiterService } from '../rate-limiting/rate-limiter.service.js';
-import type { RateLimitKeys } from '../rate-limiting/rate-limiter.types.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { CampaignEvents } from '../events/campaign-events.js';
 import type { SendBatchJob } from '../queues/queue-names.js';
-import { SMS_SENDER, type OutgoingSms, type SmsSender } from './sms-sender.js';
-import { accountCredentials, type AccountRow } from './traffic-account-credentials.js';
+import { BatchLease } from './batch-lease.js';
+import { SenderSelector } from './sender-selector.js';
+import type { OutgoingSms, SendContext, SmsSender } from './sms-sender.js';
+import { accountCredentials } from './traffic-account-credentials.js';
 
-const IN_PLACE_WAIT_MS = 250;
+/** The first call's permit is waited for in place up to this; longer waits give the batch back. */
+const FIRST_PERMIT_WAIT_MS = 250;
+/** Later calls of a batch (single flow) wait in place up to this, lease renewed meanwhile. */
+const NEXT_PERMIT_WAIT_MS = 5_000;
+/** A known outcome is written through database blips for up to this long (lease renewed meanwhile). */
+const RESULT_WRITE_MAX_MS = 10 * 60_000;
 
-/** The batch must wait `waitMs` before trying again; it costs no retry attempt. */
-export class BatchThrottled extends Error {
-  constructor(readonly waitMs: number, readonly scope: string) {
-    super(`rate limited (${scope}) for ${waitMs} ms`);
+/** The job must come back after `waitMs` without using a retry attempt (rate limit, busy lease, progress). */
+export class BatchDeferred extends Error {
+  constructor(readonly waitMs: number, readonly reason: string) {
+    super(`batch deferred (${reason}) for ${waitMs} ms`);
   }
 }
 
-/** Mitto did not take the messages (5xx, connection refused…): retry with backoff, costs an attempt. */
+/** Mitto did not take a call and the batch made no progress: retry with backoff, costs an attempt. */
 export class BatchRetryable extends Error {}
-
-interface BatchContext {
-  tenantId: string;
-  status: string;
-  text: string;
-  sender: string;
-  batchSize: number;
-  apiKey: string;
-  mittoTrafficAccountId: string;
-  limits: RateLimitKeys;
-}
 
 export interface BatchAttempt {
   attempt: number;
-  /** True on the last attempt BullMQ will make: "retry" outcomes then become failures. */
+  /** True on the last attempt BullMQ will make: a "try later" answer then fails that call's messages. */
   isLastAttempt: boolean;
 }
 
+export interface BatchRun {
+  messages: number;
+  sent: number;
+}
+
 /**
- * Sends one batch: checks the campaign is still sending, takes a rate-limit permit, claims the
- * batch's unsent messages, calls the sender, writes every outcome in one statement and ends the
- * campaign when nothing is left. Safe to run twice for the same batch: claims and writes only touch
- * rows in the expected state, so nobody is sent twice.
+ * Sends one batch under a lease (docs/ARCHITECTURE.md, "Batch leases"):
+ *  1. lease the batch (one statement; it also reads the context and turns an abandoned marker into `unknown`);
+ *  2. read its queued messages; suppressed → skipped, missing variable → failed;
+ *  3. for each Mitto call (bulk: one; single: one per message): permit → write-ahead marker (the last check
+ *     that the lease is ours and the campaign still sending) → call → outcomes written, each message from
+ *     `queued` to its outcome in one statement; the last write also releases the lease;
+ *  4. end the campaign if nothing is left.
+ * Safe to run for the same batch from two jobs at once: the lease lets exactly one of them send.
  */
 @Injectable()
 export class BatchSendingService {
   private readonly logger = new Logger(BatchSendingService.name);
   private readonly templates = new Map<string, MessageTemplate>();
+  private readonly leaseMs: number;
+  private readonly reconcileAfterMs: number;
+  private readonly backoffMs: number;
+  private stopping = false;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly batches: CampaignBatchesRepository,
     private readonly messageRows: CampaignMessagesRepository,
     private readonly lifecycle: CampaignLifecycleService,
     private readonly limiter: RateLimiterService,
     private readonly metrics: MetricsService,
     private readonly events: CampaignEvents,
-    @Inject(SMS_SENDER) private readonly sender: SmsSender,
+    private readonly senders: SenderSelector,
     private readonly config: ConfigService<AppConfig, true>,
-  ) {}
+  ) {
+    const recovery = config.get('recovery', { infer: true });
+    this.leaseMs = recovery.batchLeaseMs;
+    this.reconcileAfterMs = recovery.reconcileAfterMs;
+    this.backoffMs = config.get('sending', { infer: true }).backoffMs;
+  }
 
-  async run(job: SendBatchJob, attempt: BatchAttempt): Promise<{ sent: number; claimed: number }> {
-    const ctx = await this.context(job.campaignId);
-    if (!ctx || ctx.status !== 'sending') return { sent: 0, claimed: 0 };
+  /** Shutdown: batches stop before their next Mitto call and hand their lease back at once. */
+  stop(): void {
+    this.stopping = true;
+  }
 
-    const stopTimer = this.metrics.batchSeconds.startTimer({ mode: this.sender.mode });
-    const token = randomUUID();
-    const from = job.batch * ctx.batchSize;
-    const claimed = await this.messageRows.claimBatch(job.campaignId, ctx.tenantId, from, from + ctx.batchSize, token, attempt.attempt);
-    if (claimed.length === 0) {
-      await this.finish(job.campaignId);
-      return { sent: 0, claimed: 0 };
+  async run(job: SendBatchJob, attempt: BatchAttempt): Promise<BatchRun> {
+    const ref = { campaignId: job.campaignId, batch: job.batch, token: randomUUID() };
+    const sender = this.senders.forBatch();
+    const got = await this.batches.lease(ref, job.generation, { leaseMs: this.leaseMs, mode: sender.mode, reconcileAfterMs: this.reconcileAfterMs });
+    if (!got.leased) {
+      if (got.reason === 'busy') throw new BatchDeferred(Math.max(50, got.until.getTime() - Date.now() + 50), 'lease held by another worker');
+      if (got.reason === 'done') await this.finish(job.campaignId);
+      return { messages: 0, sent: 0 };
     }
-
-    // The permit is taken as late as possible, right before the provider call, so the rate Mitto sees
-    // is the rate the limiter granted. Short waits are slept in place (keeps the account's limit fully
-    // used); longer ones give the claim back and return the job to `delayed` for exactly the wait, so
-    // other tenants' batches use the slot meanwhile.
-    const permit = await this.limiter.acquireWithin(ctx.limits, 1, IN_PLACE_WAIT_MS);
-    if (!permit.granted) {
-      await this.messageRows.writeResults(token, null, claimed.map((m) => ({ id: m.id, status: 'queued' })));
-      throw new BatchThrottled(permit.waitMs, permit.scope ?? 'account');
+    if (got.interrupted > 0) {
+      this.metrics.batchTakeovers.inc();
+      this.metrics.messagesProcessed.inc({ status: 'unknown' }, got.interrupted);
+      this.logger.warn({ campaignId: job.campaignId, batch: job.batch, messages: got.interrupted }, 'took over an abandoned batch; its call in flight is unknown');
     }
+    const lease = new BatchLease(this.batches, ref, this.leaseMs);
+    const stopTimer = this.metrics.batchSeconds.startTimer({ mode: sender.mode });
+    try {
+      return await this.sendLeased(lease, got.context, sender, attempt);
+    } finally {
+      lease.stop();
+      stopTimer();
+    }
+  }
 
-    const template = this.template(job.campaignId, ctx.text);
-    const outgoing: OutgoingSms[] = [];
-    const results: MessageResult[] = [];
-    for (const m of claimed) {
-      const rendered = template.render(m.variables);
-      if ('missing' in rendered) {
-        results.push({ id: m.id, status: 'failed', errorCode: 'MISSING_VARIABLE', errorMessage: rendered.missing.join(', ') });
-      } else {
-        outgoing.push({ id: m.id, phone: m.phone, text: rendered.text });
+  private async sendLeased(lease: BatchLease, ctx: BatchContext, sender: SmsSender, attempt: BatchAttempt): Promise<BatchRun> {
+    const { campaignId, batch } = lease.ref;
+    const { apiKey, limits } = accountCredentials(ctx, this.config.get('rateLimits', { infer: true }), this.config.get('mitto', { infer: true }).defaultApiKey);
+    if (!apiKey) this.logger.error({ campaignId }, 'traffic account has no API key and MITTO_API_KEY is not set');
+    const queued = await this.messageRows.readQueued(campaignId, ctx.tenant_id, batch * ctx.batch_size, (batch + 1) * ctx.batch_size);
+    const { outgoing, settled } = this.render(campaignId, ctx.text, queued);
+    this.count(settled);
+    const sendCtx: SendContext = { apiKey: apiKey ?? '', mittoTrafficAccountId: ctx.mitto_traffic_account_id, sender: ctx.sender };
+    const calls = sender.prepare(sendCtx, outgoing);
+    const run: BatchRun = { messages: queued.length, sent: 0 };
+
+    // Outcomes known but not written yet; every write carries what has accumulated.
+    let pending: MessageOutcome[] = settled;
+    let bulkId: string | null = null;
+    const flush = async (release?: { done: boolean }) => {
+      await this.write(lease, pending, bulkId, attempt.attempt, release);
+      pending = [];
+    };
+
+    for (let i = 0; i < calls.length; i++) {
+      const call = calls[i];
+      const permit = await this.limiter.acquireWithin(limits, 1, i === 0 ? FIRST_PERMIT_WAIT_MS : NEXT_PERMIT_WAIT_MS);
+      if (!permit.granted) {
+        await flush({ done: false });
+        throw new BatchDeferred(permit.waitMs, `rate limit (${permit.scope ?? 'account'})`);
       }
-    }
+      if (this.stopping) {
+        await flush({ done: false });
+        throw new BatchDeferred(0, 'worker shutting down');
+      }
+      const marked = await lease.markInFlight(call.messages[0].seq, call.messages[call.messages.length - 1].seq + 1);
+      if (marked.kind === 'lost') {
+        // A successor owns the batch now (it treats our last call as unknown); our known outcomes still count.
+        await flush();
+        return run;
+      }
+      if (marked.kind === 'stopped') {
+        await flush({ done: false });
+        await this.campaignStopped(lease, marked.campaignStatus);
+        return run;
+      }
 
-    const report = outgoing.length
-      ? await this.sender.send(
-          { apiKey: ctx.apiKey, mittoTrafficAccountId: ctx.mittoTrafficAccountId, sender: ctx.sender, nextPermit: () => this.limiter.acquireOrWait(ctx.limits, 1, 60_000) },
-          outgoing,
-        )
-      : { bulkId: null, results: [] };
-    const retry = report.retry;
-    for (const r of report.results) {
-      // On the last attempt a "try later" becomes a final failure with the last error.
-      results.push(r.status === 'queued' && attempt.isLastAttempt && !retry?.throttled ? { ...r, status: 'failed', errorCode: r.errorCode ?? 'MITTO_RETRY_EXHAUSTED' } : r);
+      const report = await sender.send(call);
+      if (report.retry) {
+        if (report.retry.throttled) {
+          const waitMs = Math.min(Math.max(report.retry.retryAfterMs ?? 1000, 100), 60_000);
+          await this.limiter.pushback(limits.trafficAccountId, waitMs);
+          await flush({ done: false });
+          throw new BatchDeferred(waitMs, 'Mitto answered 429');
+        }
+        if (!attempt.isLastAttempt) {
+          await flush({ done: false });
+          // Progress in this attempt: come back after the backoff without spending one of the batch's attempts.
+          if (run.sent > 0) throw new BatchDeferred(this.backoffMs, `Mitto did not take a call (${report.retry.reason})`);
+          throw new BatchRetryable(report.retry.reason);
+        }
+        // Last attempt: this call's messages fail for good; the batch goes on with its next calls.
+        const reason = report.retry.reason;
+        report.outcomes.push(...call.messages.map((m): MessageOutcome => ({ seq: m.seq, status: 'failed', errorCode: 'MITTO_RETRY_EXHAUSTED', errorMessage: reason })));
+      }
+      pending.push(...report.outcomes);
+      bulkId = report.bulkId;
+      run.sent += report.outcomes.filter((o) => o.status === 'sent').length;
+      this.count(report.outcomes);
+      // Single flow: each message's outcome is written as soon as it is known; the last write ends the lease.
+      await flush(i === calls.length - 1 ? { done: true } : undefined);
+      this.events.changed(campaignId);
     }
-    await this.messageRows.writeResults(token, report.bulkId, results);
-    stopTimer();
+    if (calls.length === 0) await flush({ done: true });
+    await this.finish(campaignId);
+    return run;
+  }
+
+  /** The campaign left `sending` while we held the batch: cancelled → its queued messages are cancelled too. */
+  private async campaignStopped(lease: BatchLease, campaignStatus: string): Promise<void> {
+    if (campaignStatus !== 'cancelled') return;
+    const { campaignId, batch } = lease.ref;
+    const moved = await this.batches.settleFreeBatches(campaignId, batch, batch + 1, 'cancelled', 'CAMPAIGN_CANCELLED');
+    if (moved.messages > 0) this.events.changed(campaignId);
+  }
+
+  /** Suppressed numbers and texts with a missing variable get their outcome without a call. */
+  private render(campaignId: string, text: string, queued: QueuedMessage[]): { outgoing: OutgoingSms[]; settled: MessageOutcome[] } {
+    const template = this.template(campaignId, text);
+    const outgoing: OutgoingSms[] = [];
+    const settled: MessageOutcome[] = [];
+    for (const m of queued) {
+      if (m.suppressed) {
+        settled.push({ seq: m.seq, status: 'skipped', errorCode: 'SUPPRESSED' });
+        continue;
+      }
+      const rendered = template.render(m.variables);
+      if ('missing' in rendered) settled.push({ seq: m.seq, status: 'failed', errorCode: 'MISSING_VARIABLE', errorMessage: rendered.missing.join(', ') });
+      else outgoing.push({ id: m.id, seq: m.seq, phone: m.phone, text: rendered.text });
+    }
+    return { outgoing, settled };
+  }
+
+  /** Writes outcomes (and the release), retrying through deadlocks and database blips: a known outcome is never dropped. */
+  private async write(lease: BatchLease, outcomes: MessageOutcome[], bulkId: string | null, attempt: number, release?: { done: boolean }): Promise<void> {
+    if (outcomes.length === 0 && !release) return;
+    await withDatabaseRetry(
+      () => this.batches.writeOutcomes(lease.ref, outcomes, { bulkId, attempt, reconcileAfterMs: this.reconcileAfterMs }, release),
+      {
+        maxMs: RESULT_WRITE_MAX_MS,
+        // Try every second at most: the outcomes should land as soon as the database is back.
+        capMs: 1_000,
+        onRetry: (e, n) => {
+          this.metrics.resultWriteRetries.inc();
+          if (n === 1 || n % 10 === 0) this.logger.warn({ campaignId: lease.ref.campaignId, batch: lease.ref.batch, tries: n, err: e instanceof Error ? e.message : e }, 'result write failed; retrying');
+        },
+      },
+    );
+  }
+
+  private count(outcomes: MessageOutcome[]): void {
     const byStatus = new Map<string, number>();
-    for (const r of results) byStatus.set(r.status, (byStatus.get(r.status) ?? 0) + 1);
+    for (const o of outcomes) byStatus.set(o.status, (byStatus.get(o.status) ?? 0) + 1);
     for (const [status, n] of byStatus) this.metrics.messagesProcessed.inc({ status }, n);
-    this.events.changed(job.campaignId);
-
-    if (retry?.throttled) {
-      // Honour Retry-After, within reason: a garbage value must not park the account for hours.
-      const waitMs = Math.min(Math.max(retry.retryAfterMs ?? 1000, 100), 60_000);
-      await this.limiter.pushback(ctx.limits.trafficAccountId, waitMs);
-      throw new BatchThrottled(waitMs, 'pushback');
-    }
-    if (retry && !attempt.isLastAttempt) throw new BatchRetryable(retry.reason);
-    await this.finish(job.campaignId);
-    return { sent: results.filter((r) => r.status === 'sent').length, claimed: claimed.length };
   }
 
   private async finish(campaignId: string): Promise<void> {
@@ -145,35 +244,5 @@ export class BatchSendingService {
     }
     return t;
   }
-
-  private async context(campaignId: string): Promise<BatchContext | undefined> {
-    const [row] = await queryRows<AccountRow & { status: string; text: string; sender: string; batch_size: number; mitto_traffic_account_id: string }>(
-      this.db,
-      `SELECT c.tenant_id, c.status, c.text, c.sender, c.batch_size,
-              a.id AS account_id, a.mitto_traffic_account_id, a.api_key, a.rate_limit_per_second AS account_rps,
-              t.rate_limit_per_second AS tenant_rps
-         FROM campaigns c
-         JOIN tenants t ON t.id = c.tenant_id
-         JOIN traffic_accounts a ON a.id = c.traffic_account_id
-        WHERE c.id = $1`,
-      [campaignId],
-    );
-    if (!row) return undefined;
-    const { apiKey, limits } = accountCredentials(
-      row,
-      this.config.get('rateLimits', { infer: true }),
-      this.config.get('mitto', { infer: true }).defaultApiKey,
-    );
-    if (!apiKey) this.logger.error({ campaignId }, 'traffic account has no API key and MITTO_API_KEY is not set');
-    return {
-      tenantId: row.tenant_id,
-      status: row.status,
-      text: row.text,
-      sender: row.sender,
-      batchSize: row.batch_size,
-      apiKey: apiKey ?? '',
-      mittoTrafficAccountId: row.mitto_traffic_account_id,
-      limits,
-    };
-  }
 }
+

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { MittoClient } from './mitto.client.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { mapOutcome } from './send-outcome-mapping.js';
-import { toMittoMessage, type OutgoingSms, type SendContext, type SendReport, type SmsSender } from './sms-sender.js';
+import { toMittoMessage, type CallReport, type OutgoingSms, type PreparedCall, type SendContext, type SmsSender } from './sms-sender.js';
 
 /** The bulk flow: the whole batch in one `sendmessagesbulk` call, each message with its own text. */
 @Injectable()
@@ -14,10 +14,15 @@ export class BulkSmsSender implements SmsSender {
     private readonly metrics: MetricsService,
   ) {}
 
-  async send(ctx: SendContext, messages: OutgoingSms[]): Promise<SendReport> {
+  prepare(ctx: SendContext, messages: readonly OutgoingSms[]): PreparedCall[] {
+    if (messages.length === 0) return [];
+    return [{ messages, request: this.mitto.prepareBulk(ctx.apiKey, messages.map((m) => toMittoMessage(ctx, m))) }];
+  }
+
+  async send(call: PreparedCall): Promise<CallReport> {
     const end = this.metrics.mittoCalls.startTimer({ endpoint: 'sendmessagesbulk' });
-    const outcome = await this.mitto.sendBulk(ctx.apiKey, messages.map((m) => toMittoMessage(ctx, m)));
+    const outcome = await this.mitto.call(call.request);
     end({ outcome: outcome.kind });
-    return mapOutcome(messages, outcome);
+    return mapOutcome(call.messages, outcome);
   }
 }

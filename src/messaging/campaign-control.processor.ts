@@ -1,5 +1,5 @@
 import { Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { ConfigService } from '@nestjs/config';
 import type { Job } from 'bullmq';
 import type { AppConfig } from '../config/app.config.js';
@@ -61,5 +61,11 @@ export class CampaignControlProcessor extends WorkerHost implements OnApplicatio
       default:
         throw new Error(`No handler for job ${job.name} on ${QUEUES.campaigns}`);
     }
+  }
+
+  /** Connection trouble of the worker itself (Redis away, a cluster master down): logged, never fatal. */
+  @OnWorkerEvent('error')
+  onWorkerError(err: Error): void {
+    this.logger.warn({ err: err.message }, 'queue worker error');
   }
 }

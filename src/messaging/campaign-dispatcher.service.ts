@@ -2,20 +2,25 @@ import { Injectable } from '@nestjs/common';
 import { queryRows } from '../database/sql.js';
 import { DataSource } from 'typeorm';
 import { BatchQueue } from '../queues/batch.queue.js';
+import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.service.js';
+import { CampaignBatchesRepository } from '../campaigns/campaign-batches.repository.js';
 import type { DispatchCampaignJob, SendBatchJob } from '../queues/queue-names.js';
 
 const CHUNK = 500;
 
 /**
- * Hands a sending campaign's batches to BullMQ, one job per batch (deterministic ids), in chunks.
- * `dispatched_batches` is the watermark: after a crash the job (or the sweeper) resumes from it, and
- * re-adding a batch that still exists is a no-op, so nothing is lost and nothing is doubled.
+ * Hands a sending campaign's pending batches to BullMQ, one job per batch, in chunks of 500 in batch
+ * order. `dispatched_batches` is the watermark (the next batch number to look at): after a crash the job,
+ * or the sweep, resumes from it; re-adding a job that still exists is a no-op, and two jobs for one batch
+ * are harmless (its lease lets one send), so nothing is lost and nothing is doubled.
  */
 @Injectable()
 export class CampaignDispatcherService {
   constructor(
     private readonly db: DataSource,
+    private readonly batchRows: CampaignBatchesRepository,
     private readonly batches: BatchQueue,
+    private readonly lifecycle: CampaignLifecycleService,
   ) {}
 
   async dispatch(job: DispatchCampaignJob): Promise<number> {
@@ -27,16 +32,18 @@ export class CampaignDispatcherService {
       );
       if (!c || c.status !== 'sending' || c.dispatch_generation !== job.generation) return added;
       const from: number = c.dispatched_batches;
-      const to = Math.min(from + CHUNK, c.batch_count);
-      if (from >= to) return added;
-      const jobs: SendBatchJob[] = [];
-      for (let batch = from; batch < to; batch++) jobs.push({ campaignId: job.campaignId, batch, generation: job.generation });
+      if (from >= c.batch_count) return added;
+      const pending = await this.batchRows.pendingFrom(job.campaignId, from, CHUNK);
+      const jobs: SendBatchJob[] = pending.map((b) => ({ campaignId: job.campaignId, batch: b.batch, generation: job.generation, round: b.jobRound }));
       await this.batches.add(jobs);
+      const to = pending.length < CHUNK ? c.batch_count : pending[pending.length - 1].batch + 1;
       await queryRows(this.db,
         `UPDATE campaigns SET dispatched_batches = $3 WHERE id = $1 AND dispatch_generation = $2 AND dispatched_batches = $4`,
         [job.campaignId, job.generation, to, from],
       );
       added += jobs.length;
+      // Nothing pending at all (a resume after the last batch went out): the campaign may end now.
+      if (from === 0 && pending.length === 0) await this.lifecycle.finishIfDone(job.campaignId);
     }
   }
 }

@@ -7,13 +7,13 @@ import { MittoClient } from './mitto.client.js';
 import { MITTO_CLIENT_OPTIONS, type MittoClientOptions } from './mitto.types.js';
 import { BulkSmsSender } from './bulk-sms.sender.js';
 import { SingleSmsSender } from './single-sms.sender.js';
-import { SMS_SENDER } from './sms-sender.js';
+import { SenderSelector } from './sender-selector.js';
 import { BatchSendingService } from './batch-sending.service.js';
 import { CampaignDispatcherService } from './campaign-dispatcher.service.js';
 import { RecoverySweeperService } from './recovery-sweeper.service.js';
 
 /**
- * Mitto client, the two senders (USE_BULK_SMS picks one, here and nowhere else), batch sending,
+ * Mitto client, the two senders (SenderSelector picks one per batch; nothing else branches on the flag), batch sending,
  * dispatching and recovery. The processors that drive them live in WorkersModule (APP_ROLE).
  */
 @Module({
@@ -30,16 +30,11 @@ import { RecoverySweeperService } from './recovery-sweeper.service.js';
     MittoClient,
     BulkSmsSender,
     SingleSmsSender,
-    {
-      provide: SMS_SENDER,
-      inject: [ConfigService, BulkSmsSender, SingleSmsSender],
-      useFactory: (config: ConfigService<AppConfig, true>, bulk: BulkSmsSender, single: SingleSmsSender) =>
-        config.get('sending', { infer: true }).useBulk ? bulk : single,
-    },
+    SenderSelector,
     BatchSendingService,
     CampaignDispatcherService,
     RecoverySweeperService,
   ],
-  exports: [MittoClient, BatchSendingService, CampaignDispatcherService, RecoverySweeperService, SMS_SENDER],
+  exports: [MittoClient, BatchSendingService, CampaignDispatcherService, RecoverySweeperService, SenderSelector],
 })
 export class MessagingModule {}

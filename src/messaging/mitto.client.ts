@@ -59,6 +59,14 @@ type Exchange =
   | { ok: true; response: RawResponse }
   | { ok: false; error: unknown; requestStarted: boolean; afterStatus?: number };
 
+/** A send request ready to go: see `MittoClient.prepareBulk`. */
+export interface PreparedSend {
+  readonly apiKey: string;
+  readonly path: string;
+  readonly body: Buffer;
+  readonly messages: readonly MittoOutgoingMessage[];
+}
+
 /** Undici's idle keep-alive default (4 s) stays: it must be shorter than the server's idle timeout, or a
  * reused socket closed by the server at the same moment turns a send into an ambiguous outcome. Undici also
  * honours a `Keep-Alive: timeout=N` hint from the server. */
@@ -93,14 +101,31 @@ export class MittoClient implements OnModuleDestroy {
    * `messages[i]`. An empty list makes no HTTP call and is accepted with no items.
    */
   async sendBulk(apiKey: string, messages: MittoOutgoingMessage[]): Promise<MittoSendOutcome> {
-    if (messages.length === 0) return { kind: 'accepted', items: [] };
-    const body: MittoWireBulkRequest = { messages: messages.map(toWireSendItem) };
-    return this.send(apiKey, MITTO_SEND_BULK_PATH, body, messages);
+    return this.call(this.prepareBulk(apiKey, messages));
   }
 
   /** `POST send` (doc "Send one message"): the body is the single message itself. */
   async sendOne(apiKey: string, message: MittoOutgoingMessage): Promise<MittoSendOutcome> {
-    return this.send(apiKey, MITTO_SEND_ONE_PATH, toWireSendItem(message), [message]);
+    return this.call(this.prepareOne(apiKey, message));
+  }
+
+  /**
+   * A send with its body already serialised, so that the moment between "about to call" (the batch's
+   * write-ahead marker) and "request on the wire" holds no CPU work.
+   */
+  prepareBulk(apiKey: string, messages: readonly MittoOutgoingMessage[]): PreparedSend {
+    const body: MittoWireBulkRequest = { messages: messages.map(toWireSendItem) };
+    return { apiKey, path: MITTO_SEND_BULK_PATH, body: Buffer.from(JSON.stringify(body), 'utf8'), messages };
+  }
+
+  prepareOne(apiKey: string, message: MittoOutgoingMessage): PreparedSend {
+    return { apiKey, path: MITTO_SEND_ONE_PATH, body: Buffer.from(JSON.stringify(toWireSendItem(message)), 'utf8'), messages: [message] };
+  }
+
+  /** Sends a prepared request and classifies the answer (see mitto-outcome.ts). */
+  async call(prepared: PreparedSend): Promise<MittoSendOutcome> {
+    if (prepared.messages.length === 0) return { kind: 'accepted', items: [] };
+    return this.send(prepared.apiKey, prepared.path, prepared.body, prepared.messages);
   }
 
   /** `GET /Messages/{id}` (doc "Message status"). 404 → not-found. */
@@ -133,12 +158,12 @@ export class MittoClient implements OnModuleDestroy {
   private async send(
     apiKey: string,
     path: string,
-    wireBody: unknown,
+    body: Buffer,
     messages: readonly MittoOutgoingMessage[],
   ): Promise<MittoSendOutcome> {
     if (!apiKey) return { kind: 'rejected', httpStatus: 0, errorCode: 'MISSING_API_KEY', reason: 'empty API key' };
     const secrets = [apiKey];
-    const exchange = await this.exchange('POST', path, apiKey, Buffer.from(JSON.stringify(wireBody), 'utf8'));
+    const exchange = await this.exchange('POST', path, apiKey, body);
     if (!exchange.ok) {
       const outcome = classifyTransportError(exchange.error, { requestStarted: exchange.requestStarted, secrets });
       if (exchange.afterStatus !== undefined && outcome.kind === 'ambiguous') {

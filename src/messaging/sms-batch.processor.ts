@@ -1,15 +1,16 @@
 import { Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { ConfigService } from '@nestjs/config';
 import { DelayedError, type Job } from 'bullmq';
 import type { AppConfig } from '../config/app.config.js';
 import { QUEUES, type SendBatchJob } from '../queues/queue-names.js';
-import { BatchSendingService, BatchThrottled } from './batch-sending.service.js';
+import { BatchDeferred, BatchSendingService, type BatchRun } from './batch-sending.service.js';
 
 /**
- * BullMQ worker of the batch queue. Rate-limited batches go back to `delayed` for exactly the time
- * the limiter names, without using a retry attempt; other failures retry with exponential backoff.
- * Concurrency and the queue-wide limiter come from config (set before the worker starts).
+ * BullMQ worker of the batch queue. A deferred batch (rate limit, a lease held by another worker,
+ * progress made before Mitto refused a call, shutdown) goes back to `delayed` for exactly the time named,
+ * without using a retry attempt; other failures retry with exponential backoff. A job that fails for good
+ * is not the end of its batch: the recovery sweep finds the batch in PostgreSQL and gives it a fresh job.
  */
 @Processor(QUEUES.batches, { autorun: false, maxStalledCount: 3 })
 export class SmsBatchProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
@@ -31,24 +32,32 @@ export class SmsBatchProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   /**
-   * First step of shutdown (SIGTERM): stop taking jobs and wait for the batches in flight to write
-   * their results, while PostgreSQL connections are still open (they close later, on app shutdown).
+   * First step of shutdown (SIGTERM): batches in flight stop before their next Mitto call and hand their
+   * lease back, and the worker waits for them while PostgreSQL connections are still open (they close
+   * later, on app shutdown). A stopped batch is picked up by another worker at once, not after its lease.
    */
   async onModuleDestroy(): Promise<void> {
+    this.sending.stop();
     await this.worker.close();
   }
 
-  async process(job: Job<SendBatchJob>, token?: string): Promise<{ sent: number; claimed: number }> {
+  async process(job: Job<SendBatchJob>, token?: string): Promise<BatchRun> {
     const attempts = job.opts.attempts ?? 1;
     try {
       return await this.sending.run(job.data, { attempt: job.attemptsMade, isLastAttempt: job.attemptsMade + 1 >= attempts });
     } catch (e) {
-      if (e instanceof BatchThrottled) {
+      if (e instanceof BatchDeferred) {
         await job.moveToDelayed(Date.now() + Math.max(1, e.waitMs), token);
         throw new DelayedError();
       }
       this.logger.warn({ jobId: job.id, attempt: job.attemptsMade + 1, err: e instanceof Error ? e.message : e }, 'batch attempt failed');
       throw e;
     }
+  }
+
+  /** Connection trouble of the worker itself (Redis away, a cluster master down): logged, never fatal. */
+  @OnWorkerEvent('error')
+  onWorkerError(err: Error): void {
+    this.logger.warn({ err: err.message }, 'queue worker error');
   }
 }

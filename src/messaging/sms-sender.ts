@@ -1,9 +1,12 @@
-import type { MessageResult } from '../campaigns/campaign-messages.repository.js';
+import type { SendMode } from '../campaigns/campaign-batch.entity.js';
+import type { MessageOutcome } from '../campaigns/campaign-batches.repository.js';
 import type { MittoOutgoingMessage } from './mitto.types.js';
+import type { PreparedSend } from './mitto.client.js';
 
 /** A message ready to go out (rendered text, E.164 destination). `id` is our id, sent as Mitto `reference`. */
 export interface OutgoingSms {
   id: string;
+  seq: number;
   phone: string;
   text: string;
 }
@@ -12,31 +15,34 @@ export interface SendContext {
   apiKey: string;
   mittoTrafficAccountId: string;
   sender: string;
-  /**
-   * Paces every provider request after the batch's first (whose permit the batch already holds):
-   * resolves when the rate limiter grants one more request.
-   */
-  nextPermit(): Promise<void>;
 }
 
-export interface SendReport {
+/** What one Mitto call did to the messages it carried. */
+export interface CallReport {
   bulkId: string | null;
-  /** One result per message: sent / failed / unknown, or queued (not sent; give back for a retry). */
-  results: MessageResult[];
-  /** Set when Mitto did not take (some of) the messages and they can be sent again later. */
+  /** One outcome per message of the call (sent, failed, unknown) — or none when Mitto did not take the call. */
+  outcomes: MessageOutcome[];
+  /** Set when Mitto did not take the call: its messages stay queued and can be sent again later. */
   retry?: { reason: string; retryAfterMs?: number; throttled: boolean };
 }
 
-/**
- * How a batch reaches Mitto. Two implementations (bulk: one call per batch; single: one call per
- * message, the legacy flow); `USE_BULK_SMS` picks one in the DI provider and nothing else branches on it.
- */
-export interface SmsSender {
-  readonly mode: 'bulk' | 'single';
-  send(ctx: SendContext, messages: OutgoingSms[]): Promise<SendReport>;
+/** One Mitto call of a batch, prepared (body serialised) before its write-ahead marker is written. */
+export interface PreparedCall {
+  readonly messages: readonly OutgoingSms[];
+  readonly request: PreparedSend;
 }
 
-export const SMS_SENDER = Symbol('SMS_SENDER');
+/**
+ * How a batch reaches Mitto. Two implementations — bulk: the whole batch in one call; single: one call
+ * per message (the legacy flow) — that differ only in how messages are grouped into calls and which
+ * endpoint takes them. The batch service owns the loop around each call (permit, marker, results), so
+ * the guarantees are the same in both flows.
+ */
+export interface SmsSender {
+  readonly mode: SendMode;
+  prepare(ctx: SendContext, messages: readonly OutgoingSms[]): PreparedCall[];
+  send(call: PreparedCall): Promise<CallReport>;
+}
 
 /** One of our messages as Mitto gets it: our id travels as `reference`. */
 export function toMittoMessage(ctx: SendContext, m: OutgoingSms): MittoOutgoingMessage {

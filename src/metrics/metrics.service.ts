@@ -29,9 +29,33 @@ export class MetricsService {
 
   readonly batchSeconds = new Histogram({
     name: 'bulksms_batch_seconds',
-    help: 'Batch processing time: claim, Mitto call(s), results written',
+    help: 'Batch processing time: lease, Mitto call(s), outcomes written',
     labelNames: ['mode'] as const,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly resultWriteRetries = new Counter({
+    name: 'bulksms_result_write_retries_total',
+    help: 'Result writes of batches retried after a transient database error (the outcomes were kept)',
+    registers: [this.registry],
+  });
+
+  readonly batchTakeovers = new Counter({
+    name: 'bulksms_batch_takeovers_total',
+    help: 'Batches leased after their previous holder abandoned them (crash, lost lease)',
+    registers: [this.registry],
+  });
+
+  readonly batchesRecovered = new Counter({
+    name: 'bulksms_batches_recovered_total',
+    help: 'Pending batches the recovery sweep handed to a fresh job (their job failed for good or vanished)',
+    registers: [this.registry],
+  });
+
+  readonly reconcileGivenUp = new Counter({
+    name: 'bulksms_reconcile_given_up_total',
+    help: 'Batches whose sent messages still had no final status at RECONCILE_HORIZON_MS and are no longer looked up',
     registers: [this.registry],
   });
 

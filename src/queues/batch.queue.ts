@@ -27,6 +27,17 @@ export class BatchQueue {
     this.backoffMs = sending.backoffMs;
   }
 
+  /**
+   * Which of these jobs BullMQ will still run: waiting, prioritized or delayed — or active, unless
+   * `activeIsDead` (the batch's lease ran out, so an active job is its dead holder's and only BullMQ's
+   * stall check, up to its lock duration later, would free it). A missing, failed or completed job is
+   * not live: recovery gives its batch a fresh job (next round).
+   */
+  async live(jobs: Array<SendBatchJob & { activeIsDead?: boolean }>): Promise<boolean[]> {
+    const states = await Promise.all(jobs.map((j) => this.queue.getJobState(jobIds.batch(j))));
+    return states.map((s, i) => s === 'waiting' || s === 'prioritized' || s === 'delayed' || s === 'waiting-children' || (s === 'active' && !jobs[i].activeIsDead));
+  }
+
   /** Adds jobs; a job whose id still exists in Redis is left as it is (BullMQ dedups by id). */
   async add(jobs: SendBatchJob[]): Promise<void> {
     if (jobs.length === 0) return;

@@ -3,7 +3,7 @@
  * build job ids in one way. Job ids are deterministic: adding a job that still exists is a no-op.
  */
 export const QUEUES = {
-  /** One job per batch of a campaign: claim -> Mitto call -> results. */
+  /** One job per batch of a campaign: lease -> Mitto call(s) -> outcomes. */
   batches: 'sms-batches',
   /** Campaign-level work: dispatching batch jobs, scheduled starts, the recovery sweep. */
   campaigns: 'campaign-control',
@@ -13,7 +13,10 @@ export interface SendBatchJob {
   campaignId: string;
   /** Batch k covers message seq range [k * batchSize, (k + 1) * batchSize). */
   batch: number;
+  /** The campaign's dispatch generation (bumped by every start and resume); an older job does nothing. */
   generation: number;
+  /** The batch's job round: recovery hands a batch whose job failed for good or vanished to a fresh job. */
+  round: number;
 }
 
 export interface DispatchCampaignJob {
@@ -27,11 +30,6 @@ export interface StartScheduledJob {
   scheduledAt: string;
 }
 
-export type CampaignJob =
-  | { name: 'dispatch'; data: DispatchCampaignJob }
-  | { name: 'start-scheduled'; data: StartScheduledJob }
-  | { name: 'sweep'; data: Record<string, never> };
-
 export const JOB = {
   sendBatch: 'send-batch',
   dispatch: 'dispatch',
@@ -40,7 +38,7 @@ export const JOB = {
 } as const;
 
 export const jobIds = {
-  batch: (j: SendBatchJob) => `batch_${j.campaignId}_${j.generation}_${j.batch}`,
+  batch: (j: SendBatchJob) => `batch_${j.campaignId}_${j.generation}_${j.batch}_${j.round}`,
   dispatch: (j: DispatchCampaignJob) => `dispatch_${j.campaignId}_${j.generation}`,
   startScheduled: (j: StartScheduledJob) => `schedule_${j.campaignId}_${Date.parse(j.scheduledAt)}`,
 };

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { InjectRedis } from '../redis/redis.module.js';
+import type { RedisClient } from '../redis/redis-clients.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ACQUIRE_LUA, PUSHBACK_LUA } from './rate-limiter.scripts.js';
 import { positiveInt } from './sliding-window.js';
@@ -9,11 +9,32 @@ import type { RateLimitDecision, RateLimitKeys } from './rate-limiter.types.js';
 
 export const DEFAULT_RATE_LIMIT_KEY_PREFIX = 'bulk-sms';
 
+export interface RateLimitRedisKeys {
+  account: string;
+  tenant: string;
+  pushback: string;
+}
+
+/**
+ * The Redis keys of one account and one tenant. All three carry the same Redis Cluster hash tag, the
+ * traffic account (`{acct:<id>}`), so the acquire script's keys share one slot and the script stays
+ * one atomic call on a cluster too. The price: a tenant's log lives under the account it sends
+ * through; see "Redis Cluster" in docs/RATE_LIMITING.md for a tenant whose account changes.
+ */
+export function rateLimitKeys(keyPrefix: string, trafficAccountId: string, tenantId: string): RateLimitRedisKeys {
+  const tag = `{acct:${trafficAccountId}}`;
+  return {
+    account: `${keyPrefix}:rl:${tag}:log`,
+    tenant: `${keyPrefix}:rl:${tag}:tenant:${tenantId}`,
+    pushback: `${keyPrefix}:rl:${tag}:pushback`,
+  };
+}
+
 /** Optional DI token; without a provider the defaults below apply. */
 export const RATE_LIMITER_OPTIONS = Symbol('RATE_LIMITER_OPTIONS');
 
 export interface RateLimiterOptions {
-  /** Redis key prefix; keys are `${keyPrefix}:rl:acct:{id}` etc. Default `bulk-sms`. */
+  /** Redis key prefix; keys are `${keyPrefix}:rl:{acct:<id>}:log` etc. Default `bulk-sms`. */
   keyPrefix?: string;
   /** A Redis round trip slower than this counts as a failure (fail-open). Default 250 ms. */
   commandTimeoutMs?: number;
@@ -42,8 +63,8 @@ class RedisTimeout extends Error {
 
 /**
  * Distributed limiter in front of every Mitto HTTP call, shared by all worker processes through one
- * Redis. One atomic script checks provider pushback, the traffic-account limit and the tenant limit
- * and charges both limits or neither. Sliding-window log, Redis clock; see docs/RATE_LIMITING.md.
+ * Redis or Redis Cluster. One atomic script checks provider pushback, the traffic-account limit and
+ * the tenant limit and charges both limits or neither. Sliding-window log, Redis clock; see docs/RATE_LIMITING.md.
  *
  * Never throws: when Redis fails or is slower than `commandTimeoutMs`, `acquire` grants (fail-open),
  * counts it in `bulksms_rate_limit_fail_open_total` and warns at most once per 10 s.
@@ -58,7 +79,7 @@ export class RateLimiterService {
   private suppressedWarnings = 0;
 
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     private readonly metrics: MetricsService,
     @Optional() @Inject(RATE_LIMITER_OPTIONS) options?: RateLimiterOptions,
   ) {
@@ -74,13 +95,9 @@ export class RateLimiterService {
     }
   }
 
-  /** The Redis keys of one account and one tenant (literal braces: a Redis Cluster hash tag). */
-  keysFor(trafficAccountId: string, tenantId: string): { account: string; tenant: string; pushback: string } {
-    return {
-      account: `${this.keyPrefix}:rl:acct:{${trafficAccountId}}`,
-      tenant: `${this.keyPrefix}:rl:tenant:{${tenantId}}`,
-      pushback: `${this.keyPrefix}:rl:pushback:{${trafficAccountId}}`,
-    };
+  /** The Redis keys of one account and one tenant (see `rateLimitKeys`). */
+  keysFor(trafficAccountId: string, tenantId: string): RateLimitRedisKeys {
+    return rateLimitKeys(this.keyPrefix, trafficAccountId, tenantId);
   }
 
   /**

@@ -1,27 +1,19 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { ConnectionOptions } from 'bullmq';
 import type { AppConfig } from '../config/app.config.js';
+import { closeRedis, createAppClient, createBullConnection, type RedisClient } from './redis-clients.js';
 
+/** The app's own client (`RedisClient`: a single Redis or a Cluster). */
 export const REDIS = Symbol('REDIS');
 export const InjectRedis = () => Inject(REDIS);
-
-/** ioredis options from a redis:// or rediss:// URL (BullMQ takes options, not URLs). */
-export function redisOptionsFromUrl(url: string): RedisOptions {
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    username: u.username ? decodeURIComponent(u.username) : undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
-    tls: u.protocol === 'rediss:' ? {} : undefined,
-  };
-}
+/** BullMQ's `connection` (options for a single Redis, a Cluster instance otherwise); used by app.module. */
+export const BULL_CONNECTION = Symbol('BULL_CONNECTION');
 
 /**
- * One shared ioredis client for the app's own commands (rate limiter, live events, health).
- * BullMQ keeps its own connections.
+ * The one place that connects to Redis (see redis-clients.ts): the app's shared client and BullMQ's
+ * connection, both from `AppConfig.redis.server`. Closes what it opened at shutdown; by then the
+ * workers have stopped (they close in onModuleDestroy) and BullMQ never closes a client it was given.
  */
 @Global()
 @Module({
@@ -29,21 +21,23 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
     {
       provide: REDIS,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<AppConfig, true>) =>
-        new Redis({
-          ...redisOptionsFromUrl(config.get('redis', { infer: true }).url),
-          maxRetriesPerRequest: 2,
-          enableOfflineQueue: true,
-          lazyConnect: false,
-        }),
+      useFactory: (config: ConfigService<AppConfig, true>) => createAppClient(config.get('redis', { infer: true }).server),
+    },
+    {
+      provide: BULL_CONNECTION,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<AppConfig, true>) => createBullConnection(config.get('redis', { infer: true }).server),
     },
   ],
-  exports: [REDIS],
+  exports: [REDIS, BULL_CONNECTION],
 })
 export class RedisModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(BULL_CONNECTION) private readonly bullConnection: ConnectionOptions,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await Promise.all([closeRedis(this.redis), closeRedis(this.bullConnection)]);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { InjectRedis } from '../redis/redis.module.js';
+import { duplicateClient, type RedisClient } from '../redis/redis-clients.js';
 import { CAMPAIGN_EVENTS_CHANNEL } from '../events/campaign-events.js';
 
 type Listener = () => void;
@@ -12,15 +12,17 @@ const SUBSCRIBE_WAIT_MS = 2_000;
  * The process's ONE Redis subscriber to campaign-change announcements, fanned out to local
  * listeners (SSE streams) by campaign id. Created on first use, so worker-only processes never open
  * it. After a reconnect every listener is poked, since announcements made meanwhile were lost.
+ * On a Redis Cluster this is classic (not sharded) pub/sub: ioredis subscribes on one node and a
+ * PUBLISH on any node reaches every node, so publishers and subscribers need not meet on one node.
  */
 @Injectable()
 export class CampaignEventsHub implements OnModuleDestroy {
   private readonly logger = new Logger(CampaignEventsHub.name);
   private readonly listeners = new Map<string, Set<Listener>>();
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
   private subscribed?: Promise<void>;
 
-  constructor(@InjectRedis() private readonly redis: Redis) {}
+  constructor(@InjectRedis() private readonly redis: RedisClient) {}
 
   /** Calls `listener` on every announcement for `campaignId`; resolves once subscribed (or after a short wait). */
   async listen(campaignId: string, listener: Listener): Promise<() => void> {
@@ -51,7 +53,7 @@ export class CampaignEventsHub implements OnModuleDestroy {
 
   private ensureSubscribed(): Promise<void> {
     if (this.subscribed) return this.subscribed;
-    const sub = this.redis.duplicate();
+    const sub = duplicateClient(this.redis);
     this.subscriber = sub;
     let connectedOnce = false;
     sub.on('message', (_channel: string, campaignId: string) => this.notify(this.listeners.get(campaignId)));

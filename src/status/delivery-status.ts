@@ -15,7 +15,6 @@ export type ReportTarget = Extract<MessageStatus, 'sent' | 'delivered' | 'undeli
  */
 export const STATUS_RANK: Readonly<Partial<Record<MessageStatus, number>>> = {
   queued: 0,
-  sending: 0,
   unknown: 1,
   sent: 2,
   delivered: 3,

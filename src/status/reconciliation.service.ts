@@ -6,45 +6,59 @@ import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectRedis } from '../redis/redis.module.js';
 import { StatusLookupService, type LookupSummary, type LookupTarget } from './status-lookup.service.js';
+import { BatchRecoveryRepository, type DueCheck } from '../campaigns/batch-recovery.repository.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { TrafficAccountsLookup } from './traffic-accounts.lookup.js';
 
 /** Most lookups per run; each takes a permit from the sending budget, so keep a run short. */
 const MAX_PER_RUN = 500;
+/** Due batches looked at per run. */
+const MAX_BATCHES_PER_RUN = 50;
 const CONCURRENCY = 8;
 /** Background work must not queue behind sends for long: past this wait the run stops. */
 const MAX_PERMIT_WAIT_MS = 2_000;
-const LOCK_TTL_MS = 5 * 60_000;
-const START = { campaignId: '00000000-0000-0000-0000-000000000000', seq: -1 };
+/**
+ * The run's lock lives this long unless renewed (every third of it, while the run goes on): a process
+ * that dies mid-run blocks reconciliation for seconds, not minutes.
+ */
+const LOCK_TTL_MS = 15_000;
+const RENEW_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0`;
+/** Longest pause between two checks of one batch (the backoff doubles up to this). */
+const MAX_CHECK_INTERVAL_MS = 6 * 3600_000;
 
-export type ReconcileResult = LookupSummary & { skipped?: 'locked' | 'error' };
+export type ReconcileResult = LookupSummary & { skipped?: 'locked' | 'error'; givenUp?: number };
 
 const NOTHING: LookupSummary = { attempted: 0, checked: 0, updated: 0, notFound: 0, errors: 0 };
 
 /**
- * Periodic reconciliation: messages accepted by Mitto longer than RECONCILE_AFTER_MS ago with no
- * final status (a lost or never-sent delivery report) are looked up at Mitto, a few hundred per run,
- * across all campaigns. One run at a time in the whole deployment (Redis lock). Call `reconcile()`
- * from the recovery sweep; it never throws (a failed run is logged and the next one continues).
+ * Periodic reconciliation: sent messages without a final status (a lost or never-sent delivery report)
+ * are looked up at Mitto, a few hundred per run, across all campaigns. The work list is the batches whose
+ * `check_at` is due (ix_campaign_batches_check; set RECONCILE_AFTER_MS after a batch's first send), so a
+ * run costs what it checks, never a scan of history. Each check of a batch that still has unsettled
+ * messages doubles its next wait (RECONCILE_AFTER_MS · 2^checks, at most 6 h); after RECONCILE_HORIZON_MS
+ * from its first send a batch is no longer checked (its messages stay `sent`). One run at a time in the
+ * whole deployment (Redis lock). Called from the recovery sweep; it never throws.
  */
 @Injectable()
 export class ReconciliationService {
   private readonly logger = new Logger(ReconciliationService.name);
   private readonly afterMs: number;
+  private readonly horizonMs: number;
   private readonly lockKey: string;
-  /** Position (campaign_id:seq) where the next run continues; runs walk all stale messages in turn. */
-  private readonly cursorKey: string;
 
   constructor(
     private readonly db: DataSource,
+    private readonly recovery: BatchRecoveryRepository,
     private readonly lookups: StatusLookupService,
     private readonly accounts: TrafficAccountsLookup,
+    private readonly metrics: MetricsService,
     @InjectRedis() private readonly redis: Redis,
     config: ConfigService<AppConfig, true>,
   ) {
-    this.afterMs = config.get('recovery', { infer: true }).reconcileAfterMs;
-    const prefix = config.get('redis', { infer: true }).queuePrefix;
-    this.lockKey = `${prefix}:reconcile:lock`;
-    this.cursorKey = `${prefix}:reconcile:cursor`;
+    const settings = config.get('recovery', { infer: true });
+    this.afterMs = settings.reconcileAfterMs;
+    this.horizonMs = settings.reconcileHorizonMs;
+    this.lockKey = `${config.get('redis', { infer: true }).queuePrefix}:reconcile:lock`;
   }
 
   async reconcile(): Promise<ReconcileResult> {
@@ -60,22 +74,29 @@ export class ReconciliationService {
     const token = randomUUID();
     const locked = await this.redis.set(this.lockKey, token, 'PX', LOCK_TTL_MS, 'NX');
     if (locked !== 'OK') return { ...NOTHING, skipped: 'locked' };
+    const renewal = setInterval(() => {
+      this.redis.eval(RENEW_SCRIPT, 1, this.lockKey, token, LOCK_TTL_MS).catch(() => undefined);
+    }, LOCK_TTL_MS / 3);
     try {
-      const cursor = await this.readCursor();
-      const targets = await this.stale(cursor, MAX_PER_RUN);
-      if (targets.length === 0) {
-        await this.redis.del(this.cursorKey);
-        return { ...NOTHING };
+      const due = await this.recovery.dueChecks(MAX_BATCHES_PER_RUN);
+      if (due.length === 0) return { ...NOTHING };
+      const targets = await this.targets(due);
+      const summary = targets.length
+        ? await this.lookups.lookUp(targets, await this.accounts.forCampaigns([...new Set(targets.map((t) => t.campaignId))]), {
+            concurrency: CONCURRENCY,
+            maxPermitWaitMs: MAX_PERMIT_WAIT_MS,
+          })
+        : { ...NOTHING };
+      const complete = completedBatches(due, targets, summary.attempted, targets.length === MAX_PER_RUN);
+      const { givenUp } = await this.recovery.rescheduleChecks(complete, this.afterMs, MAX_CHECK_INTERVAL_MS, this.horizonMs);
+      if (givenUp > 0) {
+        this.metrics.reconcileGivenUp.inc(givenUp);
+        this.logger.warn({ batches: givenUp }, 'sent messages still without a final status after RECONCILE_HORIZON_MS; no longer looked up');
       }
-      const accounts = await this.accounts.forCampaigns([...new Set(targets.map((t) => t.campaignId))]);
-      const summary = await this.lookups.lookUp(targets, accounts, { concurrency: CONCURRENCY, maxPermitWaitMs: MAX_PERMIT_WAIT_MS });
-      const last = targets[summary.attempted - 1];
-      // Fewer than a full page and all looked up: the walk is complete, start over next time.
-      if (targets.length < MAX_PER_RUN && summary.attempted >= targets.length) await this.redis.del(this.cursorKey);
-      else if (last) await this.redis.set(this.cursorKey, `${last.campaignId}:${last.seq}`);
-      if (summary.updated > 0 || summary.errors > 0) this.logger.log({ ...summary }, 'reconciled stale messages');
-      return summary;
+      if (summary.updated > 0 || summary.errors > 0) this.logger.log({ ...summary }, 'reconciled sent messages');
+      return { ...summary, givenUp };
     } finally {
+      clearInterval(renewal);
       // Release only our own lock.
       await this.redis
         .eval(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`, 1, this.lockKey, token)
@@ -83,23 +104,32 @@ export class ReconciliationService {
     }
   }
 
-  /** Stale unsettled messages in (campaign_id, seq) order after the cursor (walks the unsettled index). */
-  private async stale(cursor: typeof START, limit: number): Promise<Array<LookupTarget & { seq: number }>> {
+  /** The due batches' messages that a lookup can settle (sent or unknown, with a provider id), at most MAX_PER_RUN. */
+  private async targets(due: DueCheck[]): Promise<Array<LookupTarget & { seq: number }>> {
     return this.db.query(
-      `SELECT id, campaign_id AS "campaignId", provider_message_id AS "providerMessageId", seq
-         FROM campaign_messages
-        WHERE status IN ('sent', 'unknown') AND provider_message_id IS NOT NULL
-          AND coalesce(sent_at, updated_at) < now() - make_interval(secs => $1 / 1000.0)
-          AND (campaign_id, seq) > ($2::uuid, $3::int)
-        ORDER BY campaign_id, seq
+      `SELECT m.id, m.campaign_id AS "campaignId", m.provider_message_id AS "providerMessageId", m.seq
+         FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS d(campaign_id, seq_from, seq_to, ord)
+         CROSS JOIN LATERAL (
+           SELECT id, campaign_id, provider_message_id, seq FROM campaign_messages m
+            WHERE m.campaign_id = d.campaign_id AND m.seq >= d.seq_from AND m.seq < d.seq_to
+              AND m.status IN ('sent', 'unknown') AND m.provider_message_id IS NOT NULL
+         ) m
+        ORDER BY d.ord, m.seq
         LIMIT $4`,
-      [this.afterMs, cursor.campaignId, cursor.seq, limit],
+      [due.map((d) => d.campaignId), due.map((d) => d.seqFrom), due.map((d) => d.seqTo), MAX_PER_RUN],
     );
   }
+}
 
-  private async readCursor(): Promise<typeof START> {
-    const value = await this.redis.get(this.cursorKey).catch(() => null);
-    const match = value ? /^([0-9a-f-]{36}):(-?\d+)$/.exec(value) : null;
-    return match ? { campaignId: match[1], seq: Number(match[2]) } : START;
-  }
+/**
+ * The due batches whose every eligible message was asked about in this run (targets come in batch order,
+ * and lookups are attempted in target order). A batch without targets has nothing left to ask about; the
+ * batch holding the last target of a truncated list may have more.
+ */
+export function completedBatches(due: DueCheck[], targets: Array<{ campaignId: string; seq: number }>, attempted: number, truncated: boolean): DueCheck[] {
+  const key = (campaignId: string, seq: number) => due.findIndex((d) => d.campaignId === campaignId && seq >= d.seqFrom && seq < d.seqTo);
+  const lastIndex = new Map<number, number>();
+  targets.forEach((t, i) => lastIndex.set(key(t.campaignId, t.seq), i));
+  const cut = truncated && targets.length > 0 ? key(targets[targets.length - 1].campaignId, targets[targets.length - 1].seq) : -1;
+  return due.filter((_, d) => d !== cut && (lastIndex.get(d) ?? -1) < attempted);
 }

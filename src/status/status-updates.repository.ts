@@ -10,6 +10,8 @@ export interface UpdateOutcome {
   campaignId: string | null;
   /** Status of the message before the move, as this statement saw it (for hints only). */
   previous: string | null;
+  /** When the moved message was sent: Mitto reporting on it proves its report stream flows from then on. */
+  sentAt: Date | null;
 }
 
 const DEADLOCK = '40P01';
@@ -28,6 +30,22 @@ export class StatusUpdatesRepository {
 
   constructor(private readonly db: DataSource) {}
 
+  /**
+   * Records, per campaign, the send time of the latest message Mitto has reported on. Unknown-message
+   * settlement reads it as proof that Mitto's reports flow (a message with no report while later ones
+   * have theirs never reached Mitto). A separate statement after the moves, so its campaign-row lock
+   * never sits between a move's message and counter locks.
+   */
+  async recordReportedUpTo(latestSentAt: Map<string, Date>): Promise<void> {
+    if (latestSentAt.size === 0) return;
+    await this.db.query(
+      `UPDATE campaigns c SET last_report_sent_at = x.sent_at
+         FROM unnest($1::uuid[], $2::timestamptz[]) AS x(campaign_id, sent_at)
+        WHERE c.id = x.campaign_id AND (c.last_report_sent_at IS NULL OR c.last_report_sent_at < x.sent_at)`,
+      [[...latestSentAt.keys()], [...latestSentAt.values()].map((d) => d.toISOString())],
+    );
+  }
+
   async apply(updates: StatusUpdate[]): Promise<UpdateOutcome[]> {
     if (updates.length === 0) return [];
     const params = [
@@ -42,11 +60,11 @@ export class StatusUpdatesRepository {
     ];
     for (let attempt = 1; ; attempt++) {
       try {
-        const rows: Array<{ ord: number; matched: boolean; moved: boolean; campaign_id: string | null; previous: string | null }> =
+        const rows: Array<{ ord: number; matched: boolean; moved: boolean; campaign_id: string | null; previous: string | null; sent_at: Date | null }> =
           await this.db.query(this.sql, params);
-        const out: UpdateOutcome[] = updates.map(() => ({ matched: false, moved: false, campaignId: null, previous: null }));
+        const out: UpdateOutcome[] = updates.map(() => ({ matched: false, moved: false, campaignId: null, previous: null, sentAt: null }));
         for (const r of rows) {
-          out[r.ord - 1] = { matched: r.matched, moved: r.moved, campaignId: r.campaign_id, previous: r.previous };
+          out[r.ord - 1] = { matched: r.matched, moved: r.moved, campaignId: r.campaign_id, previous: r.previous, sentAt: r.sent_at };
         }
         return out;
       } catch (e) {
@@ -82,14 +100,14 @@ function buildSql(): string {
              provider_status = b.raw_status,
              error_code = b.error_code,
              error_message = b.error_message,
-             sent_at = coalesce(m.sent_at, m.claimed_at, now()),
+             sent_at = coalesce(m.sent_at, now()),
              delivered_at = CASE WHEN b.target = 'delivered' THEN coalesce(b.reported_at, now()) ELSE m.delivered_at END,
              updated_at = now()
         FROM best b
        WHERE m.id = b.message_id AND ${rankSql('m.status')} < b.target_rank
-      RETURNING m.id, b.ord
+      RETURNING m.id, b.ord, m.sent_at
     )
     SELECT mt.ord::int AS ord, mt.message_id IS NOT NULL AS matched, mv.id IS NOT NULL AS moved,
-           mt.campaign_id, mt.previous
+           mt.campaign_id, mt.previous, mv.sent_at
       FROM matched mt LEFT JOIN moved mv ON mv.ord = mt.ord`;
 }

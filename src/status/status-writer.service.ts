@@ -15,7 +15,7 @@ const MAX_UPDATES_PER_STATEMENT = 10_000;
  */
 const MAX_QUEUED_UPDATES = 200_000;
 /** A message leaving one of these may let its campaign finish. */
-const OPEN_STATUSES = new Set(['queued', 'sending', 'unknown']);
+const OPEN_STATUSES = new Set(['queued', 'unknown']);
 
 interface Pending {
   updates: StatusUpdate[];
@@ -92,10 +92,20 @@ export class StatusWriter {
   private async afterMoves(outcomes: UpdateOutcome[]): Promise<void> {
     const touched = new Set<string>();
     const mayFinish = new Set<string>();
+    const reportedUpTo = new Map<string, Date>();
     for (const o of outcomes) {
       if (!o.moved || !o.campaignId) continue;
       touched.add(o.campaignId);
       if (o.previous && OPEN_STATUSES.has(o.previous)) mayFinish.add(o.campaignId);
+      const sentAt = o.sentAt ? new Date(o.sentAt) : null;
+      const known = reportedUpTo.get(o.campaignId);
+      if (sentAt && (!known || sentAt > known)) reportedUpTo.set(o.campaignId, sentAt);
+    }
+    try {
+      await this.repository.recordReportedUpTo(reportedUpTo);
+    } catch (e) {
+      // Only a hint for unknown-message settlement; the next reports record it again.
+      this.logger.warn({ err: e instanceof Error ? e.message : e }, 'could not record the report watermark');
     }
     for (const id of mayFinish) {
       try {

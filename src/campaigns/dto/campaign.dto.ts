@@ -36,8 +36,7 @@ export class ListMessagesQuery extends PageQuery {
 
 export class MetricsView {
   @ApiProperty({ description: 'Sum of every bucket below' }) total: number;
-  @ApiProperty({ description: 'Waiting to be sent' }) queued: number;
-  @ApiProperty({ description: 'Claimed by a worker; the Mitto call is in flight' }) sending: number;
+  @ApiProperty({ description: 'Not handed to Mitto yet (including a call in flight right now)' }) queued: number;
   @ApiProperty({ description: 'Accepted by Mitto, no delivery report yet' }) sent: number;
   @ApiProperty({ description: 'The Mitto call had an ambiguous outcome; settled by a report or a status lookup' }) unknown: number;
   @ApiProperty() delivered: number;

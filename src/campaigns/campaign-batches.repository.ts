@@ -1,0 +1,282 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { queryRows } from '../database/sql.js';
+import type { AccountRow } from '../messaging/traffic-account-credentials.js';
+import type { SendMode } from './campaign-batch.entity.js';
+import type { MessageStatus } from './campaign-message.entity.js';
+
+/** Which batch, and which lease on it. */
+export interface LeaseRef {
+  campaignId: string;
+  batch: number;
+  token: string;
+}
+
+/** Everything a batch needs to be sent, read in the statement that leases it. */
+export interface BatchContext extends AccountRow {
+  text: string;
+  sender: string;
+  batch_size: number;
+  mitto_traffic_account_id: string;
+}
+
+export type LeaseAttempt =
+  | { leased: true; context: BatchContext; interrupted: number }
+  /** done: nothing left; stopped: the campaign is not sending (or this job is of an older generation);
+   *  busy: another holder's lease runs until `until`. */
+  | { leased: false; reason: 'done' | 'stopped' }
+  | { leased: false; reason: 'busy'; until: Date };
+
+/** One message's outcome, addressed by its seq in the campaign. */
+export interface MessageOutcome {
+  seq: number;
+  status: Extract<MessageStatus, 'sent' | 'failed' | 'unknown' | 'skipped'>;
+  providerMessageId?: string | null;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+}
+
+/** A pending batch and the round of its current job (see jobIds.batch). */
+export interface PendingBatch {
+  batch: number;
+  jobRound: number;
+}
+
+/** The marker's verdict: call now; the lease is gone; or the campaign stopped sending while we held it. */
+export type MarkResult = { kind: 'ok' } | { kind: 'lost' } | { kind: 'stopped'; campaignStatus: string };
+
+const INTERRUPTED = `'A worker stopped while this message was being sent'`;
+const msInterval = (param: string) => `make_interval(secs => ${param} / 1000.0)`;
+
+/**
+ * SQL of the sending state machine: batch leases, the write-ahead marker, and every statement that moves
+ * a message out of `queued` (results, cancel/expiry walks, unknown settlement). The rule they share: only
+ * the holder of a batch's lease moves that batch's queued messages, and a lease is taken only when free or
+ * expired — so two workers never send the same message, and a walk never races a Mitto call.
+ */
+@Injectable()
+export class CampaignBatchesRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** One pending row per batch, at enqueue (O(batches), in the enqueue transaction). */
+  async createBatches(tx: EntityManager, campaignId: string, batchCount: number): Promise<void> {
+    await tx.query(
+      `INSERT INTO campaign_batches (campaign_id, batch) SELECT $1, g FROM generate_series(0, $2 - 1) g
+       ON CONFLICT (campaign_id, batch) DO UPDATE SET state = 'pending', updated_at = now()`,
+      [campaignId, batchCount],
+    );
+  }
+
+  /** Pending batches from `fromBatch` on, in order (ix_campaign_batches_pending). */
+  async pendingFrom(campaignId: string, fromBatch: number, limit: number): Promise<PendingBatch[]> {
+    return queryRows<PendingBatch>(this.db,
+      `SELECT batch, job_round AS "jobRound" FROM campaign_batches
+        WHERE campaign_id = $1 AND state = 'pending' AND batch >= $2 ORDER BY batch LIMIT $3`,
+      [campaignId, fromBatch, limit],
+    );
+  }
+
+  /**
+   * Leases a pending batch of a sending campaign (this job's generation) whose lease is free or expired,
+   * in one statement that also reads the batch's context. Taking over an expired lease turns the messages
+   * of the call its holder had in flight (the marker) into `unknown`: they may have reached Mitto.
+   */
+  async lease(ref: LeaseRef, generation: number, opts: { leaseMs: number; mode: SendMode; reconcileAfterMs: number }): Promise<LeaseAttempt> {
+    const [row] = await queryRows<BatchContext & { leased: number; interrupted: number; campaign_status: string; generation: number; state: string | null; lease_expires_at: Date | null }>(
+      this.db,
+      `WITH target AS (
+         SELECT b.campaign_id, b.batch, b.inflight_from, b.inflight_to, b.lease_token IS NOT NULL AS abandoned
+           FROM campaign_batches b
+          WHERE b.campaign_id = $1 AND b.batch = $2 AND b.state = 'pending'
+            AND (b.lease_expires_at IS NULL OR b.lease_expires_at <= now())
+            AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = b.campaign_id AND c.status = 'sending' AND c.dispatch_generation = $3)
+          FOR UPDATE OF b
+       ), leased AS (
+         UPDATE campaign_batches x
+            SET lease_token = $4, lease_expires_at = now() + ${msInterval('$5')}, inflight_from = NULL, inflight_to = NULL,
+                mode = $6,
+                unknown_at = CASE WHEN t.inflight_from IS NOT NULL THEN coalesce(x.unknown_at, now()) ELSE x.unknown_at END,
+                -- an abandoned lease may have sent messages without getting to schedule their check
+                check_at = CASE WHEN t.abandoned THEN coalesce(x.check_at, now() + ${msInterval('$7')}) ELSE x.check_at END,
+                updated_at = now()
+           FROM target t WHERE x.campaign_id = t.campaign_id AND x.batch = t.batch
+         RETURNING 1
+       ), interrupted AS (
+         UPDATE campaign_messages m
+            SET status = 'unknown', error_code = 'INTERRUPTED', error_message = ${INTERRUPTED}, updated_at = now()
+           FROM target t
+          WHERE m.campaign_id = t.campaign_id AND m.seq >= t.inflight_from AND m.seq < t.inflight_to AND m.status = 'queued'
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM leased)::int AS leased, (SELECT count(*) FROM interrupted)::int AS interrupted,
+              c.status AS campaign_status, c.dispatch_generation AS generation, c.tenant_id, c.text, c.sender, c.batch_size,
+              a.id AS account_id, a.mitto_traffic_account_id, a.api_key, a.rate_limit_per_second AS account_rps,
+              t.rate_limit_per_second AS tenant_rps, b.state, b.lease_expires_at
+         FROM campaigns c
+         JOIN tenants t ON t.id = c.tenant_id
+         LEFT JOIN traffic_accounts a ON a.id = c.traffic_account_id
+         LEFT JOIN campaign_batches b ON b.campaign_id = c.id AND b.batch = $2
+        WHERE c.id = $1`,
+      [ref.campaignId, ref.batch, generation, ref.token, opts.leaseMs, opts.mode, opts.reconcileAfterMs],
+    );
+    if (!row) return { leased: false, reason: 'stopped' };
+    if (row.leased > 0) return { leased: true, context: row, interrupted: row.interrupted };
+    if (row.campaign_status !== 'sending' || row.generation !== generation) return { leased: false, reason: 'stopped' };
+    if (!row.state || row.state === 'done') return { leased: false, reason: 'done' };
+    return { leased: false, reason: 'busy', until: new Date(row.lease_expires_at ?? Date.now()) };
+  }
+
+  /**
+   * The write-ahead marker, written right before a Mitto call: the seq range about to be sent. It is also
+   * the last check before the call — the lease is still ours (and renewed) and the campaign still sending.
+   * "Ours" means our token is still on the row: a lease that ran out (say, through a database outage)
+   * and that nobody took over is still ours; a takeover replaces the token.
+   */
+  async markInFlight(ref: LeaseRef, fromSeq: number, toSeq: number, leaseMs: number): Promise<MarkResult> {
+    const rows = await queryRows(this.db,
+      `UPDATE campaign_batches b
+          SET inflight_from = $4, inflight_to = $5, lease_expires_at = now() + ${msInterval('$6')}, updated_at = now()
+        WHERE b.campaign_id = $1 AND b.batch = $2 AND b.lease_token = $3
+          AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.status = 'sending')
+        RETURNING 1`,
+      [ref.campaignId, ref.batch, ref.token, fromSeq, toSeq, leaseMs],
+    );
+    if (rows.length > 0) return { kind: 'ok' };
+    const [state] = await queryRows<{ held: boolean; status: string }>(this.db,
+      `SELECT c.status, EXISTS (SELECT 1 FROM campaign_batches b WHERE b.campaign_id = $1 AND b.batch = $2
+                                  AND b.lease_token = $3) AS held
+         FROM campaigns c WHERE c.id = $1`,
+      [ref.campaignId, ref.batch, ref.token],
+    );
+    return state?.held ? { kind: 'stopped', campaignStatus: state.status } : { kind: 'lost' };
+  }
+
+  /** Extends the lease while its holder works (timer); false when it is no longer ours (taken over or released). */
+  async renew(ref: LeaseRef, leaseMs: number): Promise<boolean> {
+    const rows = await queryRows(this.db,
+      `UPDATE campaign_batches SET lease_expires_at = now() + ${msInterval('$4')}
+        WHERE campaign_id = $1 AND batch = $2 AND lease_token = $3 RETURNING 1`,
+      [ref.campaignId, ref.batch, ref.token, leaseMs],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Writes outcomes — each message from `queued` to its outcome in this one statement — and, with
+   * `release`, ends the lease in the same statement. The batch row is touched only when something changes
+   * there: the release, the first `sent` (schedules its reconciliation), the first `unknown` (the policy
+   * will settle it). Outcomes are written even when the lease was lost meanwhile (a known outcome is never
+   * thrown away): a message a successor already moved to `unknown` gets its real outcome, while the
+   * successor's lease is left alone.
+   */
+  async writeOutcomes(
+    ref: LeaseRef,
+    outcomes: MessageOutcome[],
+    meta: { bulkId: string | null; attempt: number; reconcileAfterMs: number },
+    release?: { done: boolean },
+  ): Promise<{ written: number }> {
+    const anySent = outcomes.some((o) => o.status === 'sent');
+    const anyUnknown = outcomes.some((o) => o.status === 'unknown');
+    const [row] = await queryRows<{ written: number }>(this.db,
+      `WITH u AS (
+         SELECT * FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(seq, status, provider_id, error_code, error_message)
+       ), written AS (
+         UPDATE campaign_messages m
+            SET status = u.status,
+                provider_message_id = coalesce(u.provider_id, m.provider_message_id),
+                bulk_id = CASE WHEN u.status = 'sent' THEN $9 ELSE m.bulk_id END,
+                error_code = u.error_code, error_message = u.error_message,
+                sent_at = CASE WHEN u.status = 'sent' THEN now() ELSE m.sent_at END,
+                retry_count = $10, updated_at = now()
+           FROM u
+          WHERE m.campaign_id = $1 AND m.seq = u.seq AND m.status IN ('queued', 'unknown')
+         RETURNING 1
+       ), batch AS (
+         UPDATE campaign_batches b
+            SET lease_token = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.lease_token END,
+                lease_expires_at = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.lease_expires_at END,
+                inflight_from = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.inflight_from END,
+                inflight_to = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.inflight_to END,
+                state = CASE WHEN $11 AND $12 AND b.lease_token = $3 THEN 'done' ELSE b.state END,
+                first_sent_at = CASE WHEN $13 THEN coalesce(b.first_sent_at, now()) ELSE b.first_sent_at END,
+                check_at = CASE WHEN $13 THEN coalesce(b.check_at, now() + ${msInterval('$15')}) ELSE b.check_at END,
+                unknown_at = CASE WHEN $14 THEN coalesce(b.unknown_at, now()) ELSE b.unknown_at END,
+                updated_at = now()
+          WHERE b.campaign_id = $1 AND b.batch = $2
+            AND (($11 AND b.lease_token = $3) OR ($13 AND b.check_at IS NULL) OR ($14 AND b.unknown_at IS NULL))
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM written)::int AS written, (SELECT count(*) FROM batch)::int AS batch`,
+      [
+        ref.campaignId,
+        ref.batch,
+        ref.token,
+        outcomes.map((o) => o.seq),
+        outcomes.map((o) => o.status),
+        outcomes.map((o) => o.providerMessageId ?? null),
+        outcomes.map((o) => o.errorCode ?? null),
+        outcomes.map((o) => (o.errorMessage ? o.errorMessage.slice(0, 1000) : null)),
+        meta.bulkId,
+        meta.attempt,
+        release !== undefined,
+        release?.done ?? false,
+        anySent,
+        anyUnknown,
+        meta.reconcileAfterMs,
+      ],
+    );
+    return { written: row.written };
+  }
+
+  /**
+   * Moves the queued messages of every batch in [fromBatch, toBatch) that nobody holds to `status`
+   * (`cancelled`), leaving held batches to their holders; the marker of an abandoned lease still becomes
+   * `unknown`. One statement per chunk; callers walk a campaign once, by batch number.
+   */
+  async settleFreeBatches(campaignId: string, fromBatch: number, toBatch: number, status: 'cancelled', code: string): Promise<{ batches: number; messages: number }> {
+    const [row] = await queryRows<{ batches: number; messages: number }>(this.db,
+      `WITH target AS (
+         SELECT b.batch, b.inflight_from, b.inflight_to FROM campaign_batches b
+          WHERE b.campaign_id = $1 AND b.state = 'pending' AND b.batch >= $2 AND b.batch < $3
+            AND (b.lease_expires_at IS NULL OR b.lease_expires_at <= now())
+          FOR UPDATE SKIP LOCKED
+       ), size AS (SELECT batch_size FROM campaigns WHERE id = $1), ${settleSql('target', '$1', '$4', '$5')}
+       SELECT (SELECT count(*) FROM closed)::int AS batches, (SELECT count(*) FROM moved)::int AS messages`,
+      [campaignId, fromBatch, toBatch, status, code],
+    );
+    return row;
+  }
+
+  /** Ends a lease without outcomes (pause, rate limit, shutdown): the batch stays pending for the next job. */
+  async release(ref: LeaseRef): Promise<void> {
+    await this.db.query(
+      `UPDATE campaign_batches SET lease_token = NULL, lease_expires_at = NULL, inflight_from = NULL, inflight_to = NULL, updated_at = now()
+        WHERE campaign_id = $1 AND batch = $2 AND lease_token = $3`,
+      [ref.campaignId, ref.batch, ref.token],
+    );
+  }
+}
+
+/**
+ * CTEs `closed` (the target batches → done, lease ended) and `moved` (their queued messages → status, or
+ * `unknown` inside an abandoned marker), given a CTE `target(batch, inflight_from, inflight_to)`.
+ */
+function settleSql(target: string, campaign: string, status: string, code: string): string {
+  return `closed AS (
+      UPDATE campaign_batches x
+         SET state = 'done', lease_token = NULL, lease_expires_at = NULL, inflight_from = NULL, inflight_to = NULL,
+             unknown_at = CASE WHEN t.inflight_from IS NOT NULL THEN coalesce(x.unknown_at, now()) ELSE x.unknown_at END,
+             updated_at = now()
+        FROM ${target} t WHERE x.campaign_id = ${campaign} AND x.batch = t.batch
+      RETURNING 1
+    ), moved AS (
+      UPDATE campaign_messages m
+         SET status = CASE WHEN m.seq >= t.inflight_from AND m.seq < t.inflight_to THEN 'unknown' ELSE ${status} END,
+             error_code = CASE WHEN m.seq >= t.inflight_from AND m.seq < t.inflight_to THEN 'INTERRUPTED' ELSE ${code} END,
+             updated_at = now()
+        FROM ${target} t, size s
+       WHERE m.campaign_id = ${campaign} AND m.seq >= t.batch * s.batch_size AND m.seq < (t.batch + 1) * s.batch_size
+         AND m.status = 'queued'
+      RETURNING 1
+    )`;
+}

@@ -1,0 +1,44 @@
+import type { CampaignBatchesRepository, LeaseRef, MarkResult } from '../campaigns/campaign-batches.repository.js';
+
+/**
+ * A held batch lease: renewed in the background while its holder works (a long Mitto call, a wait for
+ * a permit, result writes retried through a database blip), and checked right before every Mitto call
+ * by the write-ahead marker. Once the lease is known lost, the holder makes no further call.
+ */
+export class BatchLease {
+  private readonly timer: NodeJS.Timeout;
+  private lost = false;
+
+  constructor(
+    private readonly batches: CampaignBatchesRepository,
+    readonly ref: LeaseRef,
+    private readonly leaseMs: number,
+  ) {
+    this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  /** Marker + last check before a call of the messages with seq in [fromSeq, toSeq). */
+  async markInFlight(fromSeq: number, toSeq: number): Promise<MarkResult> {
+    if (this.lost) return { kind: 'lost' };
+    const result = await this.batches.markInFlight(this.ref, fromSeq, toSeq, this.leaseMs);
+    if (result.kind === 'lost') this.lost = true;
+    return result;
+  }
+
+  get isLost(): boolean {
+    return this.lost;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      if (!(await this.batches.renew(this.ref, this.leaseMs))) this.lost = true;
+    } catch {
+      // The database is unreachable: the lease may run out meanwhile; the next marker write decides.
+    }
+  }
+}
