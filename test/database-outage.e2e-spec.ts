@@ -187,7 +187,9 @@ describe('database outage and log hygiene', () => {
         }
       }
       expect(wrong).toEqual([]);
-      expect((await fetch(`${base}/health/ready`)).status).toBe(503);
+      const ready = await new Api(base).get('/health/ready');
+      expectError(ready, 503, 'SERVICE_UNAVAILABLE');
+      expect(ready.body.error.details).toEqual({ unavailable: ['database'] });
       expect((await fetch(`${base}/health/live`)).status).toBe(200);
       expect((await fetch(`${base}/metrics`)).status).toBe(200);
     } finally {

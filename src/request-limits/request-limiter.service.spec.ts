@@ -15,7 +15,8 @@ function connect(port = 6379): Redis {
 
 /** A RequestLimiter as one API replica of the deployment `prefix` builds it. */
 function replica(prefix: string, max: number, windowMs: number, redis: Redis): RequestLimiter {
-  const config = { apiRateLimit: { max, windowMs }, redis: { url: 'redis://unused', queuePrefix: prefix } } as Record<string, unknown>;
+  // RequestLimiter reads two config namespaces; nothing else of AppConfig.
+  const config = { apiRateLimit: { max, windowMs }, redis: { queuePrefix: prefix } } as Record<string, unknown>;
   return new RequestLimiter(redis, { get: (key: string) => config[key] } as never);
 }
 
@@ -31,7 +32,7 @@ afterAll(async () => {
 
 describe('RequestLimiter', () => {
   it('replicas of one deployment share one budget per key', async () => {
-    const prefix = `{t-${randomUUID()}}`;
+    const prefix = `t-${randomUUID()}`;
     const [a, b] = [replica(prefix, 5, 60_000, await ready(connect())), replica(prefix, 5, 60_000, await ready(connect()))];
     const verdicts = [];
     for (let i = 0; i < 7; i++) verdicts.push(await (i % 2 ? a : b).consume('tenant:k1'));
@@ -44,12 +45,12 @@ describe('RequestLimiter', () => {
     expect((await replica(`t-${randomUUID()}`, 5, 60_000, await ready(connect())).consume('tenant:k1')).allowed).toBe(true);
   });
 
-  it('keeps hash-tag braces of the queue prefix out of its keys, so a cluster spreads them', async () => {
+  it('keeps one key per budget, named by deployment and kind, with no hash tag', async () => {
     const redis = await ready(connect());
-    const prefix = `{t-${randomUUID()}}`;
+    const prefix = `t-${randomUUID()}`;
     await replica(prefix, 5, 60_000, redis).consume('tenant:k');
-    const keys = await redis.keys(`${prefix.slice(1, -1)}:api-limit:*`);
-    expect(keys).toEqual([`${prefix.slice(1, -1)}:api-limit:tenant:k`]);
+    expect(await redis.keys(`${prefix}:*`)).toEqual([`${prefix}:api-limit:tenant:k`]);
+    expect(await redis.pttl(`${prefix}:api-limit:tenant:k`)).toBeGreaterThan(59_000);
   });
 
   it('starts the budget over after the window', async () => {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectRedis } from '../redis/redis.module.js';
+import type { RedisClient } from '../redis/redis-clients.js';
 
 /** A limit check never holds a request longer than this; past it the per-process fallback decides. */
 const REDIS_TIMEOUT_MS = 250;
@@ -33,13 +33,13 @@ export class RequestLimiter {
   readonly limit: number;
   readonly windowSeconds: number;
 
-  constructor(@InjectRedis() redis: Redis, config: ConfigService<AppConfig, true>) {
+  constructor(@InjectRedis() redis: RedisClient, config: ConfigService<AppConfig, true>) {
     const { max, windowMs } = config.get('apiRateLimit', { infer: true });
     this.limit = max;
     this.windowSeconds = windowMs / 1000;
-    // Processes sharing a QUEUE_PREFIX are one deployment and share budgets. Hash-tag braces are dropped so
-    // that on a cluster the keys spread over the slots (each check touches one key only).
-    const prefix = `${config.get('redis', { infer: true }).queuePrefix.replace(/[{}]/g, '')}:api-limit`;
+    // Processes sharing a QUEUE_PREFIX are one deployment and share budgets. No hash tag: each check touches
+    // one key only, so on a cluster the keys may spread over every slot.
+    const prefix = `${config.get('redis', { infer: true }).queuePrefix}:api-limit`;
     const fallback = new RateLimiterMemory({ keyPrefix: prefix, points: max, duration: this.windowSeconds });
     const shared = new RateLimiterRedis({
       storeClient: redis,
