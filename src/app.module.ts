@@ -7,7 +7,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { buildConfig, type AppConfig } from './config/app.config.js';
-import { safeError, safeRequest, safeResponse } from './common/safe-log.js';
+import { safeError, safeRequest, safeResponse, scrubText } from './common/safe-log.js';
 import type { AppRole } from './config/env.schema.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { BULL_CONNECTION, RedisModule } from './redis/redis.module.js';
@@ -46,6 +46,12 @@ export class AppModule {
               // Whitelists, not redaction lists: no headers, no bodies, no SQL or parameters (safe-log.ts).
               serializers: { err: safeError, req: safeRequest, res: safeResponse },
               wrapSerializers: false,
+              // Free-text messages too (`${message}: ${reason}`): numbers, keys and hashes scrubbed.
+              hooks: {
+                logMethod(args: unknown[], method: (...a: unknown[]) => void) {
+                  method.apply(this, args.map((a) => (typeof a === 'string' ? scrubText(a) : a)));
+                },
+              },
               autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
               customProps: () => ({ role }),
             },
