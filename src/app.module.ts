@@ -5,7 +5,7 @@ import { BullModule } from '@nestjs/bullmq';
 import type { ConnectionOptions } from 'bullmq';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildConfig, type AppConfig } from './config/app.config.js';
 import { safeError, safeRequest, safeResponse, scrubText } from './common/safe-log.js';
 import type { AppRole } from './config/env.schema.js';
@@ -53,6 +53,10 @@ export class AppModule {
                 },
               },
               autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
+              // A client knocking past its request limit would write a line per refusal; the counter
+              // bulksms_api_requests_limited_total tells the same at no cost.
+              customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
+                err || res.statusCode >= 500 ? 'error' : res.statusCode === 429 ? 'debug' : 'info',
               customProps: () => ({ role }),
             },
           }),

@@ -53,6 +53,16 @@ describe('RequestLimiter', () => {
     expect(await redis.pttl(`${prefix}:api-limit:tenant:k`)).toBeGreaterThan(59_000);
   });
 
+  it('after the first refusal of a window, refuses in memory: Redis counts one refusal, not every knock', async () => {
+    const redis = await ready(connect());
+    const prefix = `t-${randomUUID()}`;
+    const limiter = replica(prefix, 3, 60_000, redis);
+    const verdicts = [];
+    for (let i = 0; i < 10; i++) verdicts.push((await limiter.consume('k')).allowed);
+    expect(verdicts).toEqual([true, true, true, false, false, false, false, false, false, false]);
+    expect(await redis.get(`${prefix}:api-limit:k`)).toBe('4');
+  });
+
   it('starts the budget over after the window', async () => {
     const limiter = replica(`t-${randomUUID()}`, 2, 1000, await ready(connect()));
     expect((await limiter.consume('k')).allowed).toBe(true);

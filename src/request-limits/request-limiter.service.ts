@@ -46,6 +46,9 @@ export class RequestLimiter {
       keyPrefix: prefix,
       points: max,
       duration: this.windowSeconds,
+      // The first refusal of a window marks the key in this process until the window ends: a client that keeps
+      // knocking is refused without a Redis call (the window's end is the same for every replica).
+      inMemoryBlockOnConsumed: max + 1,
       rejectIfRedisNotReady: true,
       insuranceLimiter: fallback,
     });
