@@ -24,6 +24,17 @@ import { WorkersModule } from './workers.module.js';
 import { RequestLimitsModule } from './request-limits/request-limits.module.js';
 
 /**
+ * The level of a request's log line. 429: a client knocking past its request limit would write a line per
+ * refusal; the counter bulksms_api_requests_limited_total tells the same at no cost. 503: a dependency is
+ * down, already logged as a warning by the exception filter; 500 is a bug.
+ */
+export function requestLogLevel(status: number): 'debug' | 'info' | 'warn' | 'error' {
+  if (status === 429) return 'debug';
+  if (status === 503) return 'warn';
+  return status >= 500 ? 'error' : 'info';
+}
+
+/**
  * The one deployable. `APP_ROLE` decides what runs in this process: `api` serves HTTP only,
  * `worker` runs the BullMQ processors only (no HTTP listener), `all` does both.
  */
@@ -53,10 +64,7 @@ export class AppModule {
                 },
               },
               autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
-              // A client knocking past its request limit would write a line per refusal; the counter
-              // bulksms_api_requests_limited_total tells the same at no cost.
-              customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-                err || res.statusCode >= 500 ? 'error' : res.statusCode === 429 ? 'debug' : 'info',
+              customLogLevel: (_req: IncomingMessage, res: ServerResponse) => requestLogLevel(res.statusCode),
               customProps: () => ({ role }),
             },
           }),
