@@ -133,7 +133,7 @@ export interface paths {
         head?: never;
         /**
          * Change a tenant
-         * @description Changes name, subscription, traffic account or the tenant's Mitto requests per second. An inactive subscription stops new campaigns from starting.
+         * @description Changes name, subscription, traffic account, the tenant's Mitto requests per second, or `bulkSending` (`default` follows USE_BULK_SMS, `on`, `off`: the gradual rollout of the bulk flow; it applies to batches that start afterwards, also of campaigns already sending, and never sends anything twice). An inactive subscription stops new campaigns from starting.
          */
         patch: operations["adminUpdateTenant"];
         trace?: never;
@@ -669,6 +669,17 @@ export interface components {
             rateLimitPerSecond: number | null;
             /** Format: uuid */
             trafficAccountId: string | null;
+            /**
+             * @description `default` follows USE_BULK_SMS
+             * @example default
+             * @enum {string}
+             */
+            bulkSending: "default" | "on" | "off";
+            /**
+             * @description Whether batches of this tenant starting now use the bulk flow
+             * @example true
+             */
+            bulkSendingEffective: boolean;
             createdAt: string;
             /** @description Shown only once; store it now */
             apiKey: string;
@@ -683,6 +694,17 @@ export interface components {
             rateLimitPerSecond: number | null;
             /** Format: uuid */
             trafficAccountId: string | null;
+            /**
+             * @description `default` follows USE_BULK_SMS
+             * @example default
+             * @enum {string}
+             */
+            bulkSending: "default" | "on" | "off";
+            /**
+             * @description Whether batches of this tenant starting now use the bulk flow
+             * @example true
+             */
+            bulkSendingEffective: boolean;
             createdAt: string;
         };
         UpdateTenantDto: {
@@ -692,6 +714,12 @@ export interface components {
             rateLimitPerSecond?: number | null;
             /** Format: uuid */
             trafficAccountId?: string;
+            /**
+             * @description The bulk flow for this tenant: `default` follows USE_BULK_SMS, `on`/`off` override it. Applies to batches that start after the change, also of campaigns already sending; a batch in flight finishes in its mode.
+             * @example on
+             * @enum {string}
+             */
+            bulkSending?: "default" | "on" | "off";
         };
         TopUpCreditsDto: {
             amount: number;
@@ -815,6 +843,12 @@ export interface components {
             progress: number;
             /** @description Credits still held for messages without an outcome */
             creditsReserved: number;
+            /**
+             * @description The flow its next batches use while sending or paused (the tenant's bulkSending, else USE_BULK_SMS); null once ended
+             * @example bulk
+             * @enum {string|null}
+             */
+            sendMode: "bulk" | "single" | null;
         };
         MessageView: {
             /** Format: uuid */
@@ -1243,6 +1277,8 @@ export interface operations {
                      *         },
                      *         "rateLimitPerSecond": null,
                      *         "trafficAccountId": "48718ae3-2cba-4f1a-80ff-1880d48ac310",
+                     *         "bulkSending": "default",
+                     *         "bulkSendingEffective": true,
                      *         "createdAt": "2026-03-01T15:05:00.000Z"
                      *       }
                      *     ]
@@ -1311,6 +1347,8 @@ export interface operations {
                      *       },
                      *       "rateLimitPerSecond": null,
                      *       "trafficAccountId": "48718ae3-2cba-4f1a-80ff-1880d48ac310",
+                     *       "bulkSending": "default",
+                     *       "bulkSendingEffective": true,
                      *       "createdAt": "2026-03-01T15:05:00.000Z",
                      *       "apiKey": "sk_EXAMPLEonlyEXAMPLEonlyEXAMPLEon"
                      *     }
@@ -1395,6 +1433,8 @@ export interface operations {
                      *       },
                      *       "rateLimitPerSecond": null,
                      *       "trafficAccountId": "48718ae3-2cba-4f1a-80ff-1880d48ac310",
+                     *       "bulkSending": "default",
+                     *       "bulkSendingEffective": true,
                      *       "createdAt": "2026-03-01T15:05:00.000Z"
                      *     }
                      */
@@ -1473,6 +1513,8 @@ export interface operations {
                      *       },
                      *       "rateLimitPerSecond": null,
                      *       "trafficAccountId": "48718ae3-2cba-4f1a-80ff-1880d48ac310",
+                     *       "bulkSending": "default",
+                     *       "bulkSendingEffective": true,
                      *       "createdAt": "2026-03-01T15:05:00.000Z"
                      *     }
                      */
@@ -1651,6 +1693,8 @@ export interface operations {
                      *       },
                      *       "rateLimitPerSecond": null,
                      *       "trafficAccountId": "48718ae3-2cba-4f1a-80ff-1880d48ac310",
+                     *       "bulkSending": "default",
+                     *       "bulkSendingEffective": true,
                      *       "createdAt": "2026-03-01T15:05:00.000Z"
                      *     }
                      */
@@ -2503,7 +2547,8 @@ export interface operations {
                      *         "skipped": 35
                      *       },
                      *       "progress": 0.69,
-                     *       "creditsReserved": 7600
+                     *       "creditsReserved": 7600,
+                     *       "sendMode": "bulk"
                      *     }
                      */
                     "application/json": components["schemas"]["CampaignStatusView"];
@@ -2921,7 +2966,8 @@ export interface operations {
                      *         "skipped": 35
                      *       },
                      *       "progress": 0.69,
-                     *       "creditsReserved": 7600
+                     *       "creditsReserved": 7600,
+                     *       "sendMode": "bulk"
                      *     }
                      */
                     "application/json": components["schemas"]["CampaignStatusView"];
@@ -3473,12 +3519,12 @@ export interface operations {
                 content: {
                     /**
                      * @example event: status
-                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35},"progress":0.69,"creditsReserved":7600}
+                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35},"progress":0.69,"creditsReserved":7600,"sendMode":"bulk"}
                      *
                      *     : heartbeat
                      *
                      *     event: status
-                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35},"progress":0.69,"creditsReserved":7600}
+                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35},"progress":0.69,"creditsReserved":7600,"sendMode":"bulk"}
                      */
                     "text/event-stream": string;
                 };

@@ -25,6 +25,10 @@ async function seedPausedCampaign(db: DataSource, tenantId: string, n: number): 
      RETURNING provider_message_id`,
     [c.id, n],
   );
+  await db.query(
+    `INSERT INTO campaign_message_provider_ids (provider_message_id, message_id) SELECT provider_message_id, id FROM campaign_messages WHERE campaign_id = $1 AND provider_message_id IS NOT NULL`,
+    [c.id],
+  );
   return { campaignId: c.id, providerIds: rows.map((r) => r.provider_message_id) };
 }
 

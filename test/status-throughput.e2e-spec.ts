@@ -102,6 +102,11 @@ describe('status: webhook throughput', () => {
            FROM generate_series(0, $3::int - 1) g`,
         [row.id, c * per, per, prefix],
       );
+      // As the sending pipeline leaves them: provider ids also in their reverse-lookup table.
+      await app.db.query(
+      `INSERT INTO campaign_message_provider_ids (provider_message_id, message_id) SELECT provider_message_id, id FROM campaign_messages WHERE campaign_id = $1 AND provider_message_id IS NOT NULL`,
+        [row.id],
+      );
     }
     await app.db.query('ANALYZE campaign_messages');
     return ids;

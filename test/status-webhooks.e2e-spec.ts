@@ -30,6 +30,11 @@ async function seedCampaign(db: DataSource, tenantId: string, n: number, opts: {
      RETURNING id, provider_message_id, seq`,
     [c.id, opts.status ?? 'sent', opts.withProviderIds ?? true, n],
   );
+  // As the sending pipeline leaves them: provider ids also in their reverse-lookup table.
+  await db.query(
+    `INSERT INTO campaign_message_provider_ids (provider_message_id, message_id) SELECT provider_message_id, id FROM campaign_messages WHERE campaign_id = $1 AND provider_message_id IS NOT NULL`,
+    [c.id],
+  );
   return { campaignId: c.id, ids: rows.map((r) => r.id), providerIds: rows.map((r) => r.provider_message_id ?? '') };
 }
 

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { queryRows } from '../database/sql.js';
+import { preparedRows, queryRows } from '../database/sql.js';
 import type { AccountRow } from '../messaging/traffic-account-credentials.js';
 import type { SendMode } from './campaign-batch.entity.js';
+import type { BulkSending } from '../tenants/bulk-sending.js';
 import type { MessageStatus } from './campaign-message.entity.js';
 
 /** Which batch, and which lease on it. */
@@ -14,14 +15,26 @@ export interface LeaseRef {
 
 /** Everything a batch needs to be sent, read in the statement that leases it. */
 export interface BatchContext extends AccountRow {
+  bulk_sending: BulkSending;
   text: string;
   sender: string;
   batch_size: number;
   mitto_traffic_account_id: string;
 }
 
+/** A queued message of a batch, as the batch's lease holder reads it before sending. */
+export interface QueuedMessage {
+  id: string;
+  seq: number;
+  phone: string;
+  variables: Record<string, string> | null;
+  segments: number;
+  /** On the tenant's suppression list now: becomes `skipped` instead of being sent. */
+  suppressed: boolean;
+}
+
 export type LeaseAttempt =
-  | { leased: true; context: BatchContext; interrupted: number }
+  | { leased: true; context: BatchContext; messages: QueuedMessage[]; interrupted: number }
   /** done: nothing left; stopped: the campaign is not sending (or this job is of an older generation);
    *  busy: another holder's lease runs until `until`. */
   | { leased: false; reason: 'done' | 'stopped' }
@@ -78,14 +91,21 @@ export class CampaignBatchesRepository {
 
   /**
    * Leases a pending batch of a sending campaign (this job's generation) whose lease is free or expired,
-   * in one statement that also reads the batch's context. Taking over an expired lease turns the messages
-   * of the call its holder had in flight (the marker) into `unknown`: they may have reached Mitto.
+   * in one statement that also reads the batch's context and its queued messages (in seq order, with
+   * whether each number is suppressed now). Taking over an expired lease turns the messages of the call
+   * its holder had in flight (the marker) into `unknown`: they may have reached Mitto, so they are not
+   * among the messages returned.
    */
-  async lease(ref: LeaseRef, generation: number, opts: { leaseMs: number; mode: SendMode; reconcileAfterMs: number }): Promise<LeaseAttempt> {
-    const [row] = await queryRows<BatchContext & { leased: number; interrupted: number; campaign_status: string; generation: number; state: string | null; lease_expires_at: Date | null }>(
+  async lease(ref: LeaseRef, generation: number, opts: { leaseMs: number; reconcileAfterMs: number }): Promise<LeaseAttempt> {
+    const [row] = await preparedRows<BatchContext & {
+      leased: number; interrupted: number; messages: Array<[string, number, string, Record<string, string> | null, number, boolean]> | null;
+      campaign_status: string; generation: number; state: string | null; lease_expires_at: Date | null;
+    }>(
       this.db,
+      'batch_lease',
       `WITH target AS (
-         SELECT b.campaign_id, b.batch, b.inflight_from, b.inflight_to, b.lease_token IS NOT NULL AS abandoned
+         SELECT b.campaign_id, b.batch, b.inflight_from, b.inflight_to, b.lease_token IS NOT NULL AS abandoned,
+                (SELECT batch_size FROM campaigns WHERE id = $1) AS batch_size, (SELECT tenant_id FROM campaigns WHERE id = $1) AS tenant_id
            FROM campaign_batches b
           WHERE b.campaign_id = $1 AND b.batch = $2 AND b.state = 'pending'
             AND (b.lease_expires_at IS NULL OR b.lease_expires_at <= now())
@@ -94,10 +114,9 @@ export class CampaignBatchesRepository {
        ), leased AS (
          UPDATE campaign_batches x
             SET lease_token = $4, lease_expires_at = now() + ${msInterval('$5')}, inflight_from = NULL, inflight_to = NULL,
-                mode = $6,
                 unknown_at = CASE WHEN t.inflight_from IS NOT NULL THEN coalesce(x.unknown_at, now()) ELSE x.unknown_at END,
                 -- an abandoned lease may have sent messages without getting to schedule their check
-                check_at = CASE WHEN t.abandoned THEN coalesce(x.check_at, now() + ${msInterval('$7')}) ELSE x.check_at END,
+                check_at = CASE WHEN t.abandoned THEN coalesce(x.check_at, now() + ${msInterval('$6')}) ELSE x.check_at END,
                 updated_at = now()
            FROM target t WHERE x.campaign_id = t.campaign_id AND x.batch = t.batch
          RETURNING 1
@@ -107,20 +126,31 @@ export class CampaignBatchesRepository {
            FROM target t
           WHERE m.campaign_id = t.campaign_id AND m.seq >= t.inflight_from AND m.seq < t.inflight_to AND m.status = 'queued'
          RETURNING 1
+       ), queued AS (
+         -- the statement's snapshot still shows the interrupted ones as queued: leave the marker's range out
+         SELECT json_agg(json_build_array(m.id, m.seq, m.phone, m.variables, m.segments,
+                  EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = t.tenant_id AND s.phone = m.phone)) ORDER BY m.seq) AS list
+           FROM target t JOIN campaign_messages m
+             ON m.campaign_id = t.campaign_id AND m.seq >= t.batch * t.batch_size AND m.seq < (t.batch + 1) * t.batch_size
+          WHERE m.status = 'queued' AND NOT (m.seq >= coalesce(t.inflight_from, 0) AND m.seq < coalesce(t.inflight_to, 0))
        )
        SELECT (SELECT count(*) FROM leased)::int AS leased, (SELECT count(*) FROM interrupted)::int AS interrupted,
+              (SELECT list FROM queued) AS messages,
               c.status AS campaign_status, c.dispatch_generation AS generation, c.tenant_id, c.text, c.sender, c.batch_size,
               a.id AS account_id, a.mitto_traffic_account_id, a.api_key, a.rate_limit_per_second AS account_rps,
-              t.rate_limit_per_second AS tenant_rps, b.state, b.lease_expires_at
+              t.rate_limit_per_second AS tenant_rps, t.bulk_sending, b.state, b.lease_expires_at
          FROM campaigns c
          JOIN tenants t ON t.id = c.tenant_id
          LEFT JOIN traffic_accounts a ON a.id = c.traffic_account_id
          LEFT JOIN campaign_batches b ON b.campaign_id = c.id AND b.batch = $2
         WHERE c.id = $1`,
-      [ref.campaignId, ref.batch, generation, ref.token, opts.leaseMs, opts.mode, opts.reconcileAfterMs],
+      [ref.campaignId, ref.batch, generation, ref.token, opts.leaseMs, opts.reconcileAfterMs],
     );
     if (!row) return { leased: false, reason: 'stopped' };
-    if (row.leased > 0) return { leased: true, context: row, interrupted: row.interrupted };
+    if (row.leased > 0) {
+      const messages = (row.messages ?? []).map(([id, seq, phone, variables, segments, suppressed]) => ({ id, seq, phone, variables, segments, suppressed }));
+      return { leased: true, context: row, messages, interrupted: row.interrupted };
+    }
     if (row.campaign_status !== 'sending' || row.generation !== generation) return { leased: false, reason: 'stopped' };
     if (!row.state || row.state === 'done') return { leased: false, reason: 'done' };
     return { leased: false, reason: 'busy', until: new Date(row.lease_expires_at ?? Date.now()) };
@@ -132,14 +162,14 @@ export class CampaignBatchesRepository {
    * "Ours" means our token is still on the row: a lease that ran out (say, through a database outage)
    * and that nobody took over is still ours; a takeover replaces the token.
    */
-  async markInFlight(ref: LeaseRef, fromSeq: number, toSeq: number, leaseMs: number): Promise<MarkResult> {
-    const rows = await queryRows(this.db,
+  async markInFlight(ref: LeaseRef, fromSeq: number, toSeq: number, leaseMs: number, mode: SendMode): Promise<MarkResult> {
+    const rows = await preparedRows(this.db, 'batch_mark_in_flight',
       `UPDATE campaign_batches b
-          SET inflight_from = $4, inflight_to = $5, lease_expires_at = now() + ${msInterval('$6')}, updated_at = now()
+          SET inflight_from = $4, inflight_to = $5, lease_expires_at = now() + ${msInterval('$6')}, mode = $7, updated_at = now()
         WHERE b.campaign_id = $1 AND b.batch = $2 AND b.lease_token = $3
           AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.status = 'sending')
         RETURNING 1`,
-      [ref.campaignId, ref.batch, ref.token, fromSeq, toSeq, leaseMs],
+      [ref.campaignId, ref.batch, ref.token, fromSeq, toSeq, leaseMs, mode],
     );
     if (rows.length > 0) return { kind: 'ok' };
     const [state] = await queryRows<{ held: boolean; status: string }>(this.db,
@@ -153,7 +183,7 @@ export class CampaignBatchesRepository {
 
   /** Extends the lease while its holder works (timer); false when it is no longer ours (taken over or released). */
   async renew(ref: LeaseRef, leaseMs: number): Promise<boolean> {
-    const rows = await queryRows(this.db,
+    const rows = await preparedRows(this.db, 'batch_renew',
       `UPDATE campaign_batches SET lease_expires_at = now() + ${msInterval('$4')}
         WHERE campaign_id = $1 AND batch = $2 AND lease_token = $3 RETURNING 1`,
       [ref.campaignId, ref.batch, ref.token, leaseMs],
@@ -174,10 +204,10 @@ export class CampaignBatchesRepository {
     outcomes: MessageOutcome[],
     meta: { bulkId: string | null; attempt: number; reconcileAfterMs: number },
     release?: { done: boolean },
-  ): Promise<{ written: number }> {
+  ): Promise<{ written: number; pendingLeft: number }> {
     const anySent = outcomes.some((o) => o.status === 'sent');
     const anyUnknown = outcomes.some((o) => o.status === 'unknown');
-    const [row] = await queryRows<{ written: number }>(this.db,
+    const [row] = await preparedRows<{ written: number; pending_left: number }>(this.db, 'batch_write_outcomes',
       `WITH u AS (
          SELECT * FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(seq, status, provider_id, error_code, error_message)
        ), written AS (
@@ -190,7 +220,11 @@ export class CampaignBatchesRepository {
                 retry_count = $10, updated_at = now()
            FROM u
           WHERE m.campaign_id = $1 AND m.seq = u.seq AND m.status IN ('queued', 'unknown')
-         RETURNING 1
+         RETURNING m.id, m.status, m.provider_message_id
+       ), provider_ids AS (
+         INSERT INTO campaign_message_provider_ids (provider_message_id, message_id)
+         SELECT provider_message_id, id FROM written WHERE status = 'sent' AND provider_message_id IS NOT NULL
+         ON CONFLICT DO NOTHING
        ), batch AS (
          UPDATE campaign_batches b
             SET lease_token = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.lease_token END,
@@ -206,7 +240,9 @@ export class CampaignBatchesRepository {
             AND (($11 AND b.lease_token = $3) OR ($13 AND b.check_at IS NULL) OR ($14 AND b.unknown_at IS NULL))
          RETURNING 1
        )
-       SELECT (SELECT count(*) FROM written)::int AS written, (SELECT count(*) FROM batch)::int AS batch`,
+       SELECT (SELECT count(*) FROM written)::int AS written,
+              -- other pending batches, counted up to 8: near its end the campaign may finish after this write
+              (SELECT count(*) FROM (SELECT 1 FROM campaign_batches o WHERE o.campaign_id = $1 AND o.state = 'pending' AND o.batch <> $2 LIMIT 8) x)::int AS pending_left`,
       [
         ref.campaignId,
         ref.batch,
@@ -225,7 +261,7 @@ export class CampaignBatchesRepository {
         meta.reconcileAfterMs,
       ],
     );
-    return { written: row.written };
+    return { written: row.written, pendingLeft: row.pending_left };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { queryRows } from '../database/sql.js';
+import { preparedRows, queryRows } from '../database/sql.js';
 import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
@@ -197,7 +197,7 @@ export class CampaignLifecycleService {
    * message keeps the campaign open under either UNKNOWN_POLICY: it may still be sent again.
    */
   async finishIfDone(campaignId: string): Promise<boolean> {
-    const rows = await queryRows(this.db,
+    const rows = await preparedRows(this.db, 'campaign_finish_if_done',
       `WITH ended AS (
        UPDATE campaigns c
           SET status = CASE WHEN EXISTS (

@@ -10,6 +10,7 @@ import { CampaignLifecycleService } from './campaign-lifecycle.service.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
 import { CampaignBatchesRepository } from './campaign-batches.repository.js';
 import { BatchRecoveryRepository } from './batch-recovery.repository.js';
+import { CampaignMessagesCopyWriter } from './campaign-messages.copy-writer.js';
 import { RecipientsImportService } from './recipients-import.service.js';
 import { RecipientsUploadService } from './recipients-upload.service.js';
 
@@ -18,8 +19,8 @@ import { RecipientsUploadService } from './recipients-upload.service.js';
   imports: [TypeOrmModule.forFeature([Campaign, CampaignMessage, CampaignBatch]), TenantsModule],
   controllers: [CampaignsController],
   providers: [
-    CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignBatchesRepository, BatchRecoveryRepository,
-    RecipientsImportService, RecipientsUploadService,
+    CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignMessagesCopyWriter, CampaignBatchesRepository,
+    BatchRecoveryRepository, RecipientsImportService, RecipientsUploadService,
   ],
   exports: [CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignBatchesRepository, BatchRecoveryRepository],
 })

@@ -12,6 +12,7 @@ import { canPerform, type CampaignAction } from './campaign-state.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
 import { RecipientsImportService } from './recipients-import.service.js';
 import { metricsFromCounts, progressOf, type Metrics } from './campaign-metrics.js';
+import { usesBulk, type BulkSending } from '../tenants/bulk-sending.js';
 import type {
   CampaignStatusView, CampaignView, CreateCampaignDto, EstimateView, ListCampaignsQuery, ListMessagesQuery, MessageView, UpdateCampaignDto,
 } from './dto/campaign.dto.js';
@@ -20,6 +21,7 @@ import type {
 @Injectable()
 export class CampaignsService {
   private readonly creditsPerSegment: number;
+  private readonly useBulkByDefault: boolean;
 
   constructor(
     private readonly db: DataSource,
@@ -30,6 +32,7 @@ export class CampaignsService {
     config: ConfigService<AppConfig, true>,
   ) {
     this.creditsPerSegment = config.get('sending', { infer: true }).creditsPerSegment;
+    this.useBulkByDefault = config.get('sending', { infer: true }).useBulk;
   }
 
   async create(tenantId: string, dto: CreateCampaignDto): Promise<CampaignView> {
@@ -106,7 +109,12 @@ export class CampaignsService {
 
   async statusOf(campaign: Campaign): Promise<CampaignStatusView> {
     const view = await this.view(campaign);
-    return { campaign: view, metrics: view.metrics, progress: progressOf(view.metrics), creditsReserved: campaign.creditsReserved };
+    let sendMode: CampaignStatusView['sendMode'] = null;
+    if (campaign.status === 'sending' || campaign.status === 'paused') {
+      const [tenant] = await queryRows<{ bulk_sending: BulkSending }>(this.db, `SELECT bulk_sending FROM tenants WHERE id = $1`, [campaign.tenantId]);
+      sendMode = usesBulk(tenant.bulk_sending, this.useBulkByDefault) ? 'bulk' : 'single';
+    }
+    return { campaign: view, metrics: view.metrics, progress: progressOf(view.metrics), creditsReserved: campaign.creditsReserved, sendMode };
   }
 
   async listMessages(tenantId: string, id: string, q: ListMessagesQuery): Promise<Page<MessageView>> {

@@ -1,17 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { queryRows } from '../database/sql.js';
 import { ConfigService } from '@nestjs/config';
-import { DataSource, type EntityManager } from 'typeorm';
-import { v7 as uuidv7 } from 'uuid';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
+import { queryRows } from '../database/sql.js';
+import type { CsvErrorRow } from '../recipients/csv-recipients.js';
 import { MessageTemplate } from '../recipients/message-template.js';
 import { PhoneNormalizer } from '../recipients/phone-number.js';
+import { PhoneNumberFilter } from '../recipients/phone-number-set.js';
 import { evaluateRecipientRow, type RawRecipient } from '../recipients/recipient-row.js';
 import { countSegments } from '../recipients/sms-segments.js';
-import { AppError } from '../common/app-error.js';
-import { CampaignMessagesRepository, type NewMessageRow } from './campaign-messages.repository.js';
+import { CampaignMessagesCopyWriter } from './campaign-messages.copy-writer.js';
 import type { Campaign } from './campaign.entity.js';
-import { statusesAllowing } from './campaign-state.js';
+import { CopyChunk } from './copy-chunk.js';
 
 export interface InvalidSample {
   row: number;
@@ -27,68 +28,100 @@ export interface ImportResult {
   invalidSamples: InvalidSample[];
 }
 
-const CHUNK = 5_000;
+/** Rows read between two turns of the event loop, so that PostgreSQL's answers are handled promptly. */
+const YIELD_EVERY = 512;
 const MAX_SAMPLES = 100;
+/** Messages read per query when the campaign's text changed. */
+const REEVALUATE_CHUNK = 5_000;
 
 /**
- * Imports recipients from any row source (JSON body or streamed CSV) in chunks of 5,000: each chunk
- * is validated in memory (phone to E.164, placeholders, segments) and written with one INSERT while
- * the next chunk is parsed, so a 1M-row file never sits in memory. Message ids are UUIDv7
- * (time-ordered), which keeps the primary-key index append-only.
+ * Imports recipients from any row source (JSON body or streamed CSV) as a pipeline: rows are
+ * validated (phone to E.164, placeholders, segments), checked against the tenant's suppression
+ * list and a Bloom filter of the numbers seen so far, and encoded into a COPY chunk while the
+ * previous chunk is being written by PostgreSQL (CampaignMessagesCopyWriter), so Node.js and the
+ * database work at the same time, on two cores. Besides the two chunks' buffers an import holds
+ * ~10 bits per row it may receive (the filter, sized from the body's length), never the rows.
  */
 @Injectable()
 export class RecipientsImportService {
   private readonly phones: PhoneNormalizer;
 
   constructor(
-    private readonly db: DataSource,
-    private readonly messageRows: CampaignMessagesRepository,
+    private readonly writer: CampaignMessagesCopyWriter,
     config: ConfigService<AppConfig, true>,
   ) {
-    this.phones = new PhoneNormalizer(config.get('recipients', { infer: true }).defaultRegion);
+    const { defaultRegion, phoneValidation } = config.get('recipients', { infer: true });
+    this.phones = new PhoneNormalizer(defaultRegion, phoneValidation);
   }
 
-  async import(campaign: Campaign, rows: AsyncIterable<RawRecipient | { row: number; error: string }> | Iterable<RawRecipient>): Promise<ImportResult> {
+  /**
+   * `batches`: rows in batches (the CSV parser yields what it has ready; a JSON body is one batch).
+   * `maxRows`: an upper bound of the rows to come (sizes the filter of numbers seen).
+   */
+  async import(
+    campaign: Campaign,
+    batches: AsyncIterable<Array<RawRecipient | CsvErrorRow>> | Iterable<RawRecipient[]>,
+    maxRows: number,
+  ): Promise<ImportResult> {
     const template = MessageTemplate.parse(campaign.text);
     const result: ImportResult = { accepted: 0, duplicates: 0, suppressed: 0, invalid: 0, invalidSamples: [] };
-    let chunk: NewMessageRow[] = [];
-    let chunkNonGsm = new Set<string>();
-    let inFlight: Promise<void> | undefined;
-
-    // At most one chunk is being written while the next one is parsed and validated.
+    const seen = new PhoneNumberFilter(maxRows);
+    const session = await this.writer.open(campaign.id, campaign.tenantId);
+    // Double buffering: one chunk is filled while the other is written; a written chunk's buffer is reused.
+    let filling = new CopyChunk(campaign.id);
+    let spare = new CopyChunk(campaign.id);
+    filling.reset(session.startSeq);
+    let writing: Promise<CopyChunk> | undefined;
     const flush = async () => {
-      const rowsToWrite = chunk;
-      const chars = [...chunkNonGsm];
-      chunk = [];
-      chunkNonGsm = new Set();
-      if (inFlight) await inFlight;
-      inFlight = this.writeChunk(campaign, rowsToWrite, chars, result);
-      inFlight.catch(() => undefined); // surfaced by the next await
+      if (writing) spare = await writing;
+      const chunk = filling;
+      filling = spare;
+      filling.reset(chunk.seqEnd);
+      writing = session.write(chunk).then((outcome) => {
+        result.accepted += outcome.inserted;
+        result.duplicates += outcome.duplicates;
+        return chunk;
+      });
+      writing.catch(() => undefined); // surfaced by the next await of `writing`
     };
 
-    for await (const raw of rows as AsyncIterable<RawRecipient | { row: number; error: string }>) {
-      if ('error' in raw) {
-        this.invalid(result, { row: raw.row, phone: '', reason: raw.error });
-        continue;
+    try {
+      let sinceYield = 0;
+      for await (const batch of batches as AsyncIterable<Array<RawRecipient | CsvErrorRow>>) {
+        for (const raw of batch) {
+          if (++sinceYield === YIELD_EVERY) {
+            sinceYield = 0;
+            await yieldToEventLoop();
+          }
+          if ('error' in raw) {
+            this.invalid(result, { row: raw.row, phone: '', reason: raw.error });
+            continue;
+          }
+          const evaluated = evaluateRecipientRow(raw, template, this.phones);
+          if (!evaluated.ok) {
+            this.invalid(result, { row: evaluated.row, phone: evaluated.phone, reason: evaluated.reason });
+            continue;
+          }
+          // Every occurrence of a suppressed number counts as suppressed.
+          if (session.suppressed.has(evaluated.phone)) {
+            result.suppressed++;
+            continue;
+          }
+          // A number the filter may have seen is checked by the database (exact), the rest goes straight in.
+          const checked = !seen.add(evaluated.phone);
+          const { phone, variables, segments } = evaluated;
+          filling.add({ phone, variables, segments, ucs2: evaluated.encoding === 'UCS-2' }, checked, evaluated.nonGsm);
+          if (filling.full) await flush();
+        }
       }
-      const evaluated = evaluateRecipientRow(raw, template, this.phones);
-      if (!evaluated.ok) {
-        this.invalid(result, { row: evaluated.row, phone: evaluated.phone, reason: evaluated.reason });
-        continue;
-      }
-      chunk.push({
-        id: uuidv7(),
-        phone: evaluated.phone,
-        variables: evaluated.variables,
-        segments: evaluated.segments,
-        ucs2: evaluated.encoding === 'UCS-2',
-      });
-      for (const ch of evaluated.nonGsm) chunkNonGsm.add(ch);
-      if (chunk.length >= CHUNK) await flush();
+      if (filling.rows > 0) await flush();
+      if (writing) await writing;
+      return result;
+    } finally {
+      // The connection goes back only once no write is using it.
+      if (writing) await writing.catch(() => undefined);
+      await session.close();
     }
-    if (chunk.length > 0) await flush();
-    if (inFlight) await inFlight;
-    return result;
   }
 
   /**
@@ -103,7 +136,7 @@ export class RecipientsImportService {
     for (;;) {
       const rows: Array<{ id: string; seq: number; variables: Record<string, string> | null; status: string }> = await queryRows(tx,
         `SELECT id, seq, variables, status FROM campaign_messages
-          WHERE campaign_id = $1 AND seq > $2 AND status IN ('queued', 'skipped') ORDER BY seq LIMIT ${CHUNK}`,
+          WHERE campaign_id = $1 AND seq > $2 AND status IN ('queued', 'skipped') ORDER BY seq LIMIT ${REEVALUATE_CHUNK}`,
         [campaign.id, after],
       );
       if (rows.length === 0) break;
@@ -147,31 +180,6 @@ export class RecipientsImportService {
       ucs2,
       [...nonGsm].sort().slice(0, 50),
     ]);
-  }
-
-  private async writeChunk(campaign: Campaign, rows: NewMessageRow[], nonGsm: string[], result: ImportResult): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      // Allocating seq numbers also re-checks the campaign's state under its row lock, so an import
-      // racing an enqueue either lands before it or is refused (409), never half-sent.
-      const allocated: Array<{ base: number }> = await queryRows(tx,
-        `UPDATE campaigns SET next_seq = next_seq + $2, updated_at = now()
-          WHERE id = $1 AND status = ANY($3) RETURNING next_seq - $2 AS base`,
-        [campaign.id, rows.length, statusesAllowing('add-recipients')],
-      );
-      if (allocated.length === 0) {
-        throw new AppError('INVALID_CAMPAIGN_STATE', 'The campaign changed state during the import', { status: 'unknown' });
-      }
-      const written = await this.messageRows.insertChunk(tx, campaign.id, campaign.tenantId, allocated[0].base, rows);
-      await queryRows(tx,
-        `UPDATE campaigns SET ucs2_messages = ucs2_messages + $2,
-                non_gsm_characters = ARRAY(SELECT DISTINCT x FROM unnest(non_gsm_characters || $3::text[]) AS x ORDER BY x LIMIT 50)
-          WHERE id = $1`,
-        [campaign.id, written.ucs2, nonGsm],
-      );
-      result.accepted += written.inserted;
-      result.suppressed += written.suppressed;
-      result.duplicates += rows.length - written.inserted - written.suppressed;
-    });
   }
 
   private invalid(result: ImportResult, sample: InvalidSample): void {

@@ -33,7 +33,7 @@ export interface AppConfig {
     requestTimeoutMs: number;
     maxConnections: number;
   };
-  recipients: { defaultRegion: string };
+  recipients: { defaultRegion: string; phoneValidation: 'fast' | 'library' };
   sending: {
     useBulk: boolean;
     batchSize: number;
@@ -91,7 +91,7 @@ export function buildConfig(raw: Record<string, unknown>): AppConfig {
       requestTimeoutMs: e.MITTO_REQUEST_TIMEOUT_MS,
       maxConnections: e.MITTO_MAX_CONNECTIONS,
     },
-    recipients: { defaultRegion: e.DEFAULT_PHONE_REGION },
+    recipients: { defaultRegion: e.DEFAULT_PHONE_REGION, phoneValidation: e.PHONE_VALIDATION },
     sending: {
       useBulk: e.USE_BULK_SMS,
       batchSize: e.SMS_BATCH_SIZE,

@@ -28,6 +28,7 @@ describe('environment validation', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['ADMIN_API_KEY', 'short'],
     ['DEFAULT_PHONE_REGION', 'switzerland'],
+    ['PHONE_VALIDATION', 'fastest'],
     ['UNKNOWN_POLICY', 'maybe'],
     ['API_RATE_LIMIT', '0'],
     ['API_RATE_LIMIT_WINDOW_MS', '1500'],

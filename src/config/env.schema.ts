@@ -76,6 +76,7 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(100) MITTO_REQUEST_TIMEOUT_MS = 30_000;
   @Transform(toInt) @IsInt() @Min(1) @Max(1024) MITTO_MAX_CONNECTIONS = 64;
   @IsString() @Matches(/^[A-Z]{2}$/) DEFAULT_PHONE_REGION = 'CH';
+  @IsIn(['fast', 'library']) PHONE_VALIDATION: 'fast' | 'library' = 'fast';
 
   @Transform(toBool) @IsBoolean() USE_BULK_SMS = false;
   @Transform(toInt) @IsInt() @Min(1) @Max(1000) SMS_BATCH_SIZE = 200;

@@ -16,3 +16,17 @@ export async function queryRows<T = Record<string, any>>(
   }
   return result as T[];
 }
+
+interface PgPool {
+  query<T>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: T[] }>;
+}
+
+/**
+ * Runs a named statement: each pooled connection parses and plans it once, then only binds and executes.
+ * For the per-batch statements of sending, whose planning (CTEs, joins) cost as much as their execution
+ * (pg_stat_statements, docs/PERFORMANCE.md). `name` must be unique per statement text.
+ */
+export async function preparedRows<T = Record<string, any>>(db: DataSource, name: string, text: string, params: unknown[]): Promise<T[]> {
+  const pool = (db.driver as unknown as { master: PgPool }).master;
+  return (await pool.query<T>({ name, text, values: params })).rows;
+}

@@ -1,4 +1,5 @@
 import type { CampaignBatchesRepository, LeaseRef, MarkResult } from '../campaigns/campaign-batches.repository.js';
+import type { SendMode } from '../campaigns/campaign-batch.entity.js';
 
 /**
  * A held batch lease: renewed in the background while its holder works (a long Mitto call, a wait for
@@ -13,6 +14,8 @@ export class BatchLease {
     private readonly batches: CampaignBatchesRepository,
     readonly ref: LeaseRef,
     private readonly leaseMs: number,
+    /** The flow this lease sends in (recorded on the batch with every marker). */
+    private readonly mode: SendMode,
   ) {
     this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(leaseMs / 3)));
     this.timer.unref();
@@ -21,7 +24,7 @@ export class BatchLease {
   /** Marker + last check before a call of the messages with seq in [fromSeq, toSeq). */
   async markInFlight(fromSeq: number, toSeq: number): Promise<MarkResult> {
     if (this.lost) return { kind: 'lost' };
-    const result = await this.batches.markInFlight(this.ref, fromSeq, toSeq, this.leaseMs);
+    const result = await this.batches.markInFlight(this.ref, fromSeq, toSeq, this.leaseMs, this.mode);
     if (result.kind === 'lost') this.lost = true;
     return result;
   }

@@ -2,8 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/app.config.js';
-import { CampaignBatchesRepository, type BatchContext, type MessageOutcome } from '../campaigns/campaign-batches.repository.js';
-import { CampaignMessagesRepository, type QueuedMessage } from '../campaigns/campaign-messages.repository.js';
+import { CampaignBatchesRepository, type BatchContext, type MessageOutcome, type QueuedMessage } from '../campaigns/campaign-batches.repository.js';
 import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.service.js';
 import { withDatabaseRetry } from '../database/transient-errors.js';
 import { MessageTemplate } from '../recipients/message-template.js';
@@ -20,6 +19,8 @@ import { accountCredentials } from './traffic-account-credentials.js';
 const FIRST_PERMIT_WAIT_MS = 250;
 /** Later calls of a batch (single flow) wait in place up to this, lease renewed meanwhile. */
 const NEXT_PERMIT_WAIT_MS = 5_000;
+/** A batch finishing with fewer other pending batches than this checks whether its campaign is done. */
+const FINISH_CHECK_BELOW = 8;
 /** A known outcome is written through database blips for up to this long (lease renewed meanwhile). */
 const RESULT_WRITE_MAX_MS = 10 * 60_000;
 
@@ -46,8 +47,8 @@ export interface BatchRun {
 
 /**
  * Sends one batch under a lease (docs/ARCHITECTURE.md, "Batch leases"):
- *  1. lease the batch (one statement; it also reads the context and turns an abandoned marker into `unknown`);
- *  2. read its queued messages; suppressed → skipped, missing variable → failed;
+ *  1. lease the batch in one statement, which also reads the context and the queued messages, and turns
+ *     an abandoned marker into `unknown`; suppressed → skipped, missing variable → failed;
  *  3. for each Mitto call (bulk: one; single: one per message): permit → write-ahead marker (the last check
  *     that the lease is ours and the campaign still sending) → call → outcomes written, each message from
  *     `queued` to its outcome in one statement; the last write also releases the lease;
@@ -62,10 +63,10 @@ export class BatchSendingService {
   private readonly reconcileAfterMs: number;
   private readonly backoffMs: number;
   private stopping = false;
+  private readonly inFlight = new Set<Promise<BatchRun>>();
 
   constructor(
     private readonly batches: CampaignBatchesRepository,
-    private readonly messageRows: CampaignMessagesRepository,
     private readonly lifecycle: CampaignLifecycleService,
     private readonly limiter: RateLimiterService,
     private readonly metrics: MetricsService,
@@ -84,37 +85,53 @@ export class BatchSendingService {
     this.stopping = true;
   }
 
+  /** Waits (at most `ms`) for the batches in flight in this process to write their outcomes. */
+  async drain(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+  }
+
   async run(job: SendBatchJob, attempt: BatchAttempt): Promise<BatchRun> {
+    const running = this.runBatch(job, attempt);
+    this.inFlight.add(running);
+    try {
+      return await running;
+    } finally {
+      this.inFlight.delete(running);
+    }
+  }
+
+  private async runBatch(job: SendBatchJob, attempt: BatchAttempt): Promise<BatchRun> {
     const ref = { campaignId: job.campaignId, batch: job.batch, token: randomUUID() };
-    const sender = this.senders.forBatch();
-    const got = await this.batches.lease(ref, job.generation, { leaseMs: this.leaseMs, mode: sender.mode, reconcileAfterMs: this.reconcileAfterMs });
+    const got = await this.batches.lease(ref, job.generation, { leaseMs: this.leaseMs, reconcileAfterMs: this.reconcileAfterMs });
     if (!got.leased) {
       if (got.reason === 'busy') throw new BatchDeferred(Math.max(50, got.until.getTime() - Date.now() + 50), 'lease held by another worker');
       if (got.reason === 'done') await this.finish(job.campaignId);
       return { messages: 0, sent: 0 };
     }
+    const sender = this.senders.forTenant(got.context.bulk_sending);
     if (got.interrupted > 0) {
       this.metrics.batchTakeovers.inc();
-      this.metrics.messagesProcessed.inc({ status: 'unknown' }, got.interrupted);
+      this.metrics.messagesProcessed.inc({ status: 'unknown', mode: sender.mode }, got.interrupted);
       this.logger.warn({ campaignId: job.campaignId, batch: job.batch, messages: got.interrupted }, 'took over an abandoned batch; its call in flight is unknown');
     }
-    const lease = new BatchLease(this.batches, ref, this.leaseMs);
+    const lease = new BatchLease(this.batches, ref, this.leaseMs, sender.mode);
     const stopTimer = this.metrics.batchSeconds.startTimer({ mode: sender.mode });
     try {
-      return await this.sendLeased(lease, got.context, sender, attempt);
+      return await this.sendLeased(lease, got.context, got.messages, sender, attempt);
     } finally {
       lease.stop();
       stopTimer();
     }
   }
 
-  private async sendLeased(lease: BatchLease, ctx: BatchContext, sender: SmsSender, attempt: BatchAttempt): Promise<BatchRun> {
-    const { campaignId, batch } = lease.ref;
+  private async sendLeased(lease: BatchLease, ctx: BatchContext, queued: QueuedMessage[], sender: SmsSender, attempt: BatchAttempt): Promise<BatchRun> {
+    const { campaignId } = lease.ref;
     const { apiKey, limits } = accountCredentials(ctx, this.config.get('rateLimits', { infer: true }), this.config.get('mitto', { infer: true }).defaultApiKey);
     if (!apiKey) this.logger.error({ campaignId }, 'traffic account has no API key and MITTO_API_KEY is not set');
-    const queued = await this.messageRows.readQueued(campaignId, ctx.tenant_id, batch * ctx.batch_size, (batch + 1) * ctx.batch_size);
     const { outgoing, settled } = this.render(campaignId, ctx.text, queued);
-    this.count(settled);
+    this.count(settled, sender.mode);
     const sendCtx: SendContext = { apiKey: apiKey ?? '', mittoTrafficAccountId: ctx.mitto_traffic_account_id, sender: ctx.sender };
     const calls = sender.prepare(sendCtx, outgoing);
     const run: BatchRun = { messages: queued.length, sent: 0 };
@@ -122,8 +139,9 @@ export class BatchSendingService {
     // Outcomes known but not written yet; every write carries what has accumulated.
     let pending: MessageOutcome[] = settled;
     let bulkId: string | null = null;
+    let pendingLeft = Infinity;
     const flush = async (release?: { done: boolean }) => {
-      await this.write(lease, pending, bulkId, attempt.attempt, release);
+      pendingLeft = await this.write(lease, pending, bulkId, attempt.attempt, release);
       pending = [];
     };
 
@@ -171,13 +189,14 @@ export class BatchSendingService {
       pending.push(...report.outcomes);
       bulkId = report.bulkId;
       run.sent += report.outcomes.filter((o) => o.status === 'sent').length;
-      this.count(report.outcomes);
+      this.count(report.outcomes, sender.mode);
       // Single flow: each message's outcome is written as soon as it is known; the last write ends the lease.
       await flush(i === calls.length - 1 ? { done: true } : undefined);
       this.events.changed(campaignId);
     }
     if (calls.length === 0) await flush({ done: true });
-    await this.finish(campaignId);
+    // Only the campaign's last few batches can end it: each of them checks after its own write.
+    if (pendingLeft < FINISH_CHECK_BELOW) await this.finish(campaignId);
     return run;
   }
 
@@ -206,10 +225,13 @@ export class BatchSendingService {
     return { outgoing, settled };
   }
 
-  /** Writes outcomes (and the release), retrying through deadlocks and database blips: a known outcome is never dropped. */
-  private async write(lease: BatchLease, outcomes: MessageOutcome[], bulkId: string | null, attempt: number, release?: { done: boolean }): Promise<void> {
-    if (outcomes.length === 0 && !release) return;
-    await withDatabaseRetry(
+  /**
+   * Writes outcomes (and the release), retrying through deadlocks and database blips: a known outcome is
+   * never dropped. Returns how many other batches of the campaign are still pending (counted up to 8).
+   */
+  private async write(lease: BatchLease, outcomes: MessageOutcome[], bulkId: string | null, attempt: number, release?: { done: boolean }): Promise<number> {
+    if (outcomes.length === 0 && !release) return Infinity;
+    const { pendingLeft } = await withDatabaseRetry(
       () => this.batches.writeOutcomes(lease.ref, outcomes, { bulkId, attempt, reconcileAfterMs: this.reconcileAfterMs }, release),
       {
         maxMs: RESULT_WRITE_MAX_MS,
@@ -221,12 +243,13 @@ export class BatchSendingService {
         },
       },
     );
+    return pendingLeft;
   }
 
-  private count(outcomes: MessageOutcome[]): void {
+  private count(outcomes: MessageOutcome[], mode: SmsSender['mode']): void {
     const byStatus = new Map<string, number>();
     for (const o of outcomes) byStatus.set(o.status, (byStatus.get(o.status) ?? 0) + 1);
-    for (const [status, n] of byStatus) this.metrics.messagesProcessed.inc({ status }, n);
+    for (const [status, n] of byStatus) this.metrics.messagesProcessed.inc({ status, mode }, n);
   }
 
   private async finish(campaignId: string): Promise<void> {

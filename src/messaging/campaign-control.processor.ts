@@ -9,6 +9,7 @@ import { JOB, QUEUES, type DispatchCampaignJob, type StartScheduledJob } from '.
 import { CampaignDispatcherService } from './campaign-dispatcher.service.js';
 import { RecoverySweeperService } from './recovery-sweeper.service.js';
 import { ReconciliationService } from '../status/reconciliation.service.js';
+import { closeWorkerWithin } from '../queues/close-worker.js';
 
 /** Worker of campaign-level jobs: dispatching batches, scheduled starts and the recovery sweep. */
 @Processor(QUEUES.campaigns, { concurrency: 4 })
@@ -43,7 +44,7 @@ export class CampaignControlProcessor extends WorkerHost implements OnApplicatio
   /** Stop taking jobs first on shutdown; a dispatch in progress finishes its chunk. */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.schedulerTimer);
-    await this.worker.close();
+    await closeWorkerWithin(this.worker, 15_000, this.logger);
   }
 
   async process(job: Job): Promise<unknown> {

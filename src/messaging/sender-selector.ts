@@ -4,11 +4,12 @@ import type { AppConfig } from '../config/app.config.js';
 import { BulkSmsSender } from './bulk-sms.sender.js';
 import { SingleSmsSender } from './single-sms.sender.js';
 import type { SmsSender } from './sms-sender.js';
+import { usesBulk, type BulkSending } from '../tenants/bulk-sending.js';
 
 /**
  * Picks the flow of a batch when it is leased (and only then: a batch in flight finishes in the mode it
- * started). `USE_BULK_SMS` is the default; both senders are injected providers and nothing else
- * branches on the flag.
+ * started), from the tenant's `bulkSending` and `USE_BULK_SMS` (bulk-sending.ts). Both senders are
+ * injected providers and nothing else branches on the flag.
  */
 @Injectable()
 export class SenderSelector {
@@ -22,7 +23,7 @@ export class SenderSelector {
     this.useBulk = config.get('sending', { infer: true }).useBulk;
   }
 
-  forBatch(): SmsSender {
-    return this.useBulk ? this.bulk : this.single;
+  forTenant(setting: BulkSending): SmsSender {
+    return usesBulk(setting, this.useBulk) ? this.bulk : this.single;
   }
 }

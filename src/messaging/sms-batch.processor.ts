@@ -5,6 +5,10 @@ import { DelayedError, type Job } from 'bullmq';
 import type { AppConfig } from '../config/app.config.js';
 import { QUEUES, type SendBatchJob } from '../queues/queue-names.js';
 import { BatchDeferred, BatchSendingService, type BatchRun } from './batch-sending.service.js';
+import { closeWorkerWithin } from '../queues/close-worker.js';
+
+/** Longest wait for batches in flight, then for the worker, on shutdown. */
+const WORKER_CLOSE_MS = 15_000;
 
 /**
  * BullMQ worker of the batch queue. A deferred batch (rate limit, a lease held by another worker,
@@ -38,7 +42,8 @@ export class SmsBatchProcessor extends WorkerHost implements OnApplicationBootst
    */
   async onModuleDestroy(): Promise<void> {
     this.sending.stop();
-    await this.worker.close();
+    await this.sending.drain(WORKER_CLOSE_MS);
+    await closeWorkerWithin(this.worker, WORKER_CLOSE_MS, this.logger);
   }
 
   async process(job: Job<SendBatchJob>, token?: string): Promise<BatchRun> {

@@ -22,8 +22,8 @@ export class MetricsService {
 
   readonly messagesProcessed = new Counter({
     name: 'bulksms_messages_processed_total',
-    help: 'Messages whose send attempt ended, by resulting status',
-    labelNames: ['status'] as const,
+    help: 'Messages whose send attempt ended, by resulting status and flow (bulk, single)',
+    labelNames: ['status', 'mode'] as const,
     registers: [this.registry],
   });
 
@@ -90,6 +90,13 @@ export class MetricsService {
     name: 'bulksms_messages',
     help: 'Messages of active campaigns (sending, paused) by status',
     labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly campaignSendMode = new Gauge({
+    name: 'bulksms_campaign_send_mode',
+    help: 'Sending campaigns and the flow their next batches use (1 per campaign; from the tenant\'s bulkSending and USE_BULK_SMS)',
+    labelNames: ['campaign_id', 'tenant_id', 'mode'] as const,
     registers: [this.registry],
   });
 

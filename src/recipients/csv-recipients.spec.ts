@@ -4,16 +4,24 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { CsvFormatError, detectDelimiter, parseCsvRecipients, type CsvRow } from './csv-recipients.js';
 
+/** The parser's batches, one row at a time. */
+async function* rowsOf(...args: Parameters<typeof parseCsvRecipients>): AsyncGenerator<CsvRow> {
+  for await (const batch of parseCsvRecipients(...args)) {
+    expect(batch.length).toBeGreaterThan(0);
+    yield* batch;
+  }
+}
+
 async function collect(input: string | Buffer | Array<string | Buffer>, options?: Parameters<typeof parseCsvRecipients>[1]): Promise<CsvRow[]> {
   const chunks = Array.isArray(input) ? input : [input];
   const rows: CsvRow[] = [];
-  for await (const row of parseCsvRecipients(Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))), options)) rows.push(row);
+  for await (const row of rowsOf(Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))), options)) rows.push(row);
   return rows;
 }
 
 async function collect2(input: NodeJS.ReadableStream): Promise<CsvRow[]> {
   const rows: CsvRow[] = [];
-  for await (const row of parseCsvRecipients(input)) rows.push(row);
+  for await (const row of rowsOf(input)) rows.push(row);
   return rows;
 }
 
@@ -115,7 +123,7 @@ describe('parseCsvRecipients', () => {
 
   it('rethrows an error of the input stream raised while the header is read', async () => {
     const input = new PassThrough();
-    const iterator = parseCsvRecipients(input)[Symbol.asyncIterator]();
+    const iterator = rowsOf(input)[Symbol.asyncIterator]();
     const next = iterator.next();
     input.destroy(new Error('aborted'));
     await expect(next).rejects.toThrow('aborted');
@@ -139,7 +147,7 @@ describe('parseCsvRecipients', () => {
     let rowNumbers = true;
     const heapBefore = heapAfterGc();
     let heapGrowth = 0;
-    for await (const row of parseCsvRecipients(Readable.from(source()))) {
+    for await (const row of rowsOf(Readable.from(source()))) {
       count++;
       if ('error' in row) throw new Error(row.error);
       if (row.row !== count + 1) rowNumbers = false;
@@ -158,7 +166,7 @@ describe('parseCsvRecipients', () => {
     const input = new PassThrough();
     input.write('phone\n');
     for (let i = 0; i < 100; i++) input.write(`+4179${1000000 + i}\n`);
-    for await (const row of parseCsvRecipients(input)) {
+    for await (const row of rowsOf(input)) {
       expect(row).toEqual({ row: 2, phone: '+41791000000', variables: {} });
       break;
     }

@@ -7,8 +7,10 @@
  * or tab — Excel writes `;` in many European locales) unless given. A UTF-8 BOM is tolerated,
  * blank lines and rows whose cells are all empty are skipped, values are trimmed.
  *
- * Rows are yielded one by one while the input is read: nothing beyond csv-parse's buffer and the
- * header line is held in memory, so a 1M-row upload streams in constant memory.
+ * Rows are yielded in batches (the records csv-parse has ready, one input chunk's worth) while
+ * the input is read: nothing beyond csv-parse's buffer and the header line is held in memory, so a
+ * 1M-row upload streams in constant memory. Batches rather than single rows because a promise per
+ * row (for-await over async generators) was a tenth of the import's time in Node.js.
  *
  * Row numbers are 1-based CSV record numbers with the header as row 1, so they match the line
  * numbers of files without blank lines or line breaks inside quoted cells. A row with a different
@@ -19,7 +21,7 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CsvError, parse } from 'csv-parse';
+import { CsvError, parse, type Parser } from 'csv-parse';
 import { RECIPIENT_VARIABLE_LIMITS } from './recipient-row.js';
 
 export class CsvFormatError extends Error {
@@ -51,11 +53,19 @@ export interface CsvRecipientsOptions {
 /** At most this much is read ahead to find the end of the header row for delimiter detection. */
 const HEADER_PEEK_BYTES = 64 * 1024;
 const DEFAULT_MAX_RECORD_SIZE = 100_000;
+/**
+ * Input is handed to csv-parse in slices of this size (views, not copies): csv-parse turns a whole
+ * slice into records at once, and a batch of a few hundred rows is short-lived garbage, where the
+ * thousands of a 64 kB socket read survived young-generation collections and piled up in V8's old
+ * space (peak heap +60 MB during a 200k-row import).
+ */
+const PARSE_SLICE_BYTES = 8 * 1024;
+const BATCH_RECORDS = 256;
 
 export async function* parseCsvRecipients(
   input: NodeJS.ReadableStream,
   options: CsvRecipientsOptions = {},
-): AsyncGenerator<CsvRow, void, undefined> {
+): AsyncGenerator<CsvRow[], void, undefined> {
   const iterator = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
   let released = false;
   /**
@@ -99,7 +109,8 @@ export async function* parseCsvRecipients(
       for (;;) {
         const next = await iterator.next();
         if (next.done) return;
-        yield toBuffer(next.value);
+        const chunk = toBuffer(next.value);
+        for (let at = 0; at < chunk.length; at += PARSE_SLICE_BYTES) yield chunk.subarray(at, at + PARSE_SLICE_BYTES);
       }
     } finally {
       release();
@@ -123,21 +134,25 @@ export async function* parseCsvRecipients(
   // csv-parse's own record count.
   let row = 0;
   try {
-    for await (const record of parser as AsyncIterable<string[]>) {
-      row++;
-      if (columns === undefined) {
-        columns = readHeader(record);
-        continue;
+    for await (const records of recordBatches(parser)) {
+      const batch: CsvRow[] = [];
+      for (const record of records) {
+        row++;
+        if (columns === undefined) {
+          columns = readHeader(record);
+          continue;
+        }
+        if (isBlank(record)) continue;
+        if (record.length !== columns.count) {
+          batch.push({ row, error: `COLUMN_COUNT: expected ${columns.count} columns, found ${record.length}` });
+          continue;
+        }
+        const variables: Record<string, string> = {};
+        const { names, indexes } = columns;
+        for (let i = 0; i < names.length; i++) variables[names[i]] = record[indexes[i]].trim();
+        batch.push({ row, phone: record[columns.phone].trim(), variables });
       }
-      if (isBlank(record)) continue;
-      if (record.length !== columns.count) {
-        yield { row, error: `COLUMN_COUNT: expected ${columns.count} columns, found ${record.length}` };
-        continue;
-      }
-      const variables: Record<string, string> = {};
-      const { names, indexes } = columns;
-      for (let i = 0; i < names.length; i++) variables[names[i]] = record[indexes[i]].trim();
-      yield { row, phone: record[columns.phone].trim(), variables };
+      if (batch.length > 0) yield batch;
     }
   } catch (error) {
     if (error instanceof CsvError) throw new CsvFormatError(`Malformed CSV: ${error.message}`, { cause: error });
@@ -147,6 +162,39 @@ export async function* parseCsvRecipients(
     parser.destroy();
   }
   if (columns === undefined) throw new CsvFormatError('The CSV is empty: a header row with a "phone" column is required');
+}
+
+/**
+ * Up to BATCH_RECORDS records a stream has ready, read synchronously; waits only when it has none.
+ * Capped because each read() can make csv-parse transform the next buffered input, so an uncapped
+ * drain produced batches of thousands of rows that outlived young-generation collections: V8 then
+ * allocated such objects straight into old space (allocation-site pretenuring) and the heap grew to
+ * ~200 MB of garbage between full collections during a 1M-row import.
+ */
+async function* recordBatches(parser: Parser): AsyncGenerator<string[][]> {
+  for (;;) {
+    const batch: string[][] = [];
+    while (batch.length < BATCH_RECORDS) {
+      const record = parser.read() as string[] | null;
+      if (record === null) break;
+      batch.push(record);
+    }
+    if (batch.length > 0) {
+      yield batch;
+      continue;
+    }
+    if (parser.errored) throw parser.errored;
+    if (parser.readableEnded) return;
+    await new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        parser.off('readable', onReady).off('end', onReady).off('close', onReady).off('error', settle);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = () => settle();
+      parser.on('readable', onReady).on('end', onReady).on('close', onReady).on('error', settle);
+    });
+  }
 }
 
 interface Columns {

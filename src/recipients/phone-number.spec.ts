@@ -188,6 +188,10 @@ describe('fast path equivalence with libphonenumber-js', () => {
 
   it('gives the same answers through normalize() as through the library alone', () => {
     const ch = new PhoneNormalizer('CH');
+    const libraryOnly = new PhoneNormalizer('CH', 'library');
+    for (const raw of ['079 123 45 67', '+41 70 123 45 67', '+44 7911 123456', '+1 999 555 0100', 'abc', '']) {
+      expect(libraryOnly.normalize(raw)).toEqual(ch.normalize(raw));
+    }
     for (const raw of ['079 123 45 67', '+41 70 123 45 67', '+44 7911 123456', '+1 999 555 0100', '0049 30 123456', '+0', '00', '000']) {
       const cleaned = cleanPhoneInput(raw);
       expect(ch.normalize(raw)).toEqual(typeof cleaned === 'string' ? libraryNormalize(cleaned, 'CH') : cleaned);

@@ -3,8 +3,8 @@
  * reason it is refused. Pure: no I/O, no state.
  *
  * Checks, in order: phone (normalised to E.164 by PhoneNormalizer; its reason code on failure),
- * variables (string values only, at most 50, keys 1–64 and values ≤ 1000 characters, otherwise
- * INVALID_VARIABLES), the campaign text (every placeholder needs a usable variable, otherwise
+ * variables (string values only, at most 50, keys 1–64 and values ≤ 1000 characters, no NUL
+ * character, which PostgreSQL's jsonb cannot store; otherwise INVALID_VARIABLES), the campaign text (every placeholder needs a usable variable, otherwise
  * `MISSING_VARIABLE: name1, name2`). All given variables are kept, not only those the current text
  * uses, because the text may still be edited. The segment count is that of the rendered text.
  */
@@ -81,9 +81,9 @@ function checkVariables(value: unknown): Record<string, string> | null | undefin
   if (keys.length === 0) return null;
   if (keys.length > RECIPIENT_VARIABLE_LIMITS.maxVariables) return undefined;
   for (const key of keys) {
-    if (key.length === 0 || key.length > RECIPIENT_VARIABLE_LIMITS.maxKeyLength) return undefined;
+    if (key.length === 0 || key.length > RECIPIENT_VARIABLE_LIMITS.maxKeyLength || key.includes('\0')) return undefined;
     const v = record[key];
-    if (typeof v !== 'string' || v.length > RECIPIENT_VARIABLE_LIMITS.maxValueLength) return undefined;
+    if (typeof v !== 'string' || v.length > RECIPIENT_VARIABLE_LIMITS.maxValueLength || v.includes('\0')) return undefined;
   }
   return record as Record<string, string>;
 }

@@ -18,8 +18,8 @@ const DEADLOCK = '40P01';
 const MAX_TRIES = 3;
 
 /**
- * Applies delivery statuses in ONE set-based statement: match (provider id via its index, else our
- * id), keep the highest-ranked update per message, and move only rows whose current rank is lower
+ * Applies delivery statuses in ONE set-based statement: match (provider id through
+ * campaign_message_provider_ids, else our id = the report's reference), keep the highest-ranked update per message, and move only rows whose current rank is lower
  * (`delivered`/`undelivered` are final, `failed`/`cancelled`/`skipped` never move). The condition is
  * on the target row, so under concurrency PostgreSQL re-checks it on the latest row version.
  * Counters and credits follow through the status trigger (initial migration).
@@ -83,13 +83,16 @@ function buildSql(): string {
         WITH ORDINALITY AS u(provider_id, ref_id, target, target_rank, raw_status, error_code, error_message, reported_at, ord)
     ), matched AS (
       SELECT i.*, coalesce(p.id, r.id) AS message_id, coalesce(p.status, r.status) AS previous,
-             coalesce(p.campaign_id, r.campaign_id) AS campaign_id
+             coalesce(p.campaign_id, r.campaign_id) AS campaign_id,
+             -- matched by our reference, and its provider id not known to us yet: record it below
+             r.id IS NOT NULL AND r.provider_message_id IS NULL AS new_provider_id
         FROM input i
         LEFT JOIN LATERAL (
-          SELECT m.id, m.status, m.campaign_id FROM campaign_messages m WHERE m.provider_message_id = i.provider_id LIMIT 1
+          SELECT m.id, m.status, m.campaign_id FROM campaign_message_provider_ids x JOIN campaign_messages m ON m.id = x.message_id
+           WHERE x.provider_message_id = i.provider_id
         ) p ON true
         LEFT JOIN LATERAL (
-          SELECT m.id, m.status, m.campaign_id FROM campaign_messages m WHERE p.id IS NULL AND m.id = i.ref_id
+          SELECT m.id, m.status, m.campaign_id, m.provider_message_id FROM campaign_messages m WHERE p.id IS NULL AND m.id = i.ref_id
         ) r ON true
     ), best AS (
       SELECT DISTINCT ON (message_id) * FROM matched WHERE message_id IS NOT NULL ORDER BY message_id, target_rank DESC, ord
@@ -105,7 +108,11 @@ function buildSql(): string {
              updated_at = now()
         FROM best b
        WHERE m.id = b.message_id AND ${rankSql('m.status')} < b.target_rank
-      RETURNING m.id, b.ord, m.sent_at
+      RETURNING m.id, b.ord, m.sent_at, b.new_provider_id, m.provider_message_id
+    ), provider_ids AS (
+      INSERT INTO campaign_message_provider_ids (provider_message_id, message_id)
+      SELECT provider_message_id, id FROM moved WHERE new_provider_id AND provider_message_id IS NOT NULL
+      ON CONFLICT DO NOTHING
     )
     SELECT mt.ord::int AS ord, mt.message_id IS NOT NULL AS matched, mv.id IS NOT NULL AS moved,
            mt.campaign_id, mt.previous, mv.sent_at

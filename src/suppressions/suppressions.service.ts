@@ -15,7 +15,8 @@ export class SuppressionsService {
   private readonly phones: PhoneNormalizer;
 
   constructor(@InjectRepository(Suppression) private readonly repo: Repository<Suppression>, config: ConfigService<AppConfig, true>) {
-    this.phones = new PhoneNormalizer(config.get('recipients', { infer: true }).defaultRegion);
+    const { defaultRegion, phoneValidation } = config.get('recipients', { infer: true });
+    this.phones = new PhoneNormalizer(defaultRegion, phoneValidation);
   }
 
   async add(tenantId: string, dto: AddSuppressionDto): Promise<SuppressionView> {

@@ -10,8 +10,8 @@ import {
   UpdateTrafficAccountDto,
 } from './dto/admin.dto.js';
 import {
-  CREATED_TENANT, CREATE_TENANT_BODY, CREATE_TRAFFIC_ACCOUNT_BODY, CREDITS, TENANT, TOP_UP_BODY, TRAFFIC_ACCOUNT, UPDATE_TENANT_BODY,
-  UPDATE_TRAFFIC_ACCOUNT_BODY,
+  CREATED_TENANT, CREATE_TENANT_BODY, CREATE_TRAFFIC_ACCOUNT_BODY, CREDITS, ROLLOUT_TENANT_BODY, TENANT, TOP_UP_BODY, TRAFFIC_ACCOUNT,
+  UPDATE_TENANT_BODY, UPDATE_TRAFFIC_ACCOUNT_BODY,
 } from './dto/admin.examples.js';
 
 /** Internal tools and the operator: traffic accounts, tenants, credits. Every call needs X-Admin-Api-Key. */
@@ -82,9 +82,18 @@ export class AdminController {
   @Patch('tenants/:id')
   @ApiOperation({
     summary: 'Change a tenant',
-    description: 'Changes name, subscription, traffic account or the tenant\'s Mitto requests per second. An inactive subscription stops new campaigns from starting.',
+    description:
+      'Changes name, subscription, traffic account, the tenant\'s Mitto requests per second, or `bulkSending` (`default` follows ' +
+      'USE_BULK_SMS, `on`, `off`: the gradual rollout of the bulk flow; it applies to batches that start afterwards, also of ' +
+      'campaigns already sending, and never sends anything twice). An inactive subscription stops new campaigns from starting.',
   })
-  @ApiBody({ type: UpdateTenantDto, examples: { deactivate: { summary: 'Deactivate the subscription', value: UPDATE_TENANT_BODY } } })
+  @ApiBody({
+    type: UpdateTenantDto,
+    examples: {
+      deactivate: { summary: 'Deactivate the subscription', value: UPDATE_TENANT_BODY },
+      rollout: { summary: 'Move this tenant to the bulk flow', value: ROLLOUT_TENANT_BODY },
+    },
+  })
   @ApiOkResponse({ type: TenantView, description: 'The changed tenant', example: { ...TENANT, subscriptionStatus: 'inactive' } })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE')
   updateTenant(@Param('id', ParseIdPipe) id: string, @Body() dto: UpdateTenantDto): Promise<TenantView> {

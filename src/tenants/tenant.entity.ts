@@ -1,5 +1,6 @@
 import { Check, Column, ForeignKey, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
 import { TrafficAccount } from './traffic-account.entity.js';
+import type { BulkSending } from './bulk-sending.js';
 
 export type SubscriptionStatus = 'active' | 'inactive';
 
@@ -12,6 +13,7 @@ const bigintColumn = { type: 'bigint' as const, transformer: { to: (v: number) =
 @Check('ck_tenants_credit_balance', 'credit_balance >= 0')
 @Check('ck_tenants_credit_reserved', 'credit_reserved >= 0')
 @Check('ck_tenants_rate_limit', 'rate_limit_per_second IS NULL OR rate_limit_per_second > 0')
+@Check('ck_tenants_bulk_sending', `bulk_sending IN ('default', 'on', 'off')`)
 export class Tenant {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_tenants' }) id: string;
   @Column('text') name: string;
@@ -25,6 +27,8 @@ export class Tenant {
   @Column('uuid', { name: 'traffic_account_id', nullable: true })
   @ForeignKey(() => TrafficAccount, { name: 'fk_tenants_traffic_account' })
   trafficAccountId: string | null;
+  /** The bulk flow for this tenant: `default` follows USE_BULK_SMS (see bulk-sending.ts). */
+  @Column('text', { name: 'bulk_sending', default: 'default' }) bulkSending: BulkSending;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

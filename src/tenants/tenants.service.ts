@@ -1,4 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig } from '../config/app.config.js';
+import { usesBulk } from './bulk-sending.js';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 import { AppError } from '../common/app-error.js';
@@ -19,7 +22,12 @@ export class TenantsService {
     @InjectRepository(Tenant) private readonly tenants: Repository<Tenant>,
     @InjectRepository(TrafficAccount) private readonly accounts: Repository<TrafficAccount>,
     private readonly credits: CreditsService,
-  ) {}
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.useBulkByDefault = config.get('sending', { infer: true }).useBulk;
+  }
+
+  private readonly useBulkByDefault: boolean;
 
   async createTrafficAccount(dto: CreateTrafficAccountDto): Promise<TrafficAccountView> {
     const saved = await this.accounts.save(
@@ -77,19 +85,19 @@ export class TenantsService {
       const credits = dto.credits
         ? await this.credits.topUp(tx, tenant.id, dto.credits, 'initial credits')
         : { balance: 0, reserved: 0 };
-      return { ...toTenantView(tenant, credits), apiKey };
+      return { ...toTenantView(tenant, credits, this.useBulkByDefault), apiKey };
     });
   }
 
   async getTenant(id: string): Promise<TenantView> {
     const tenant = await this.tenants.findOneBy({ id });
     if (!tenant) throw AppError.notFound('Tenant');
-    return toTenantView(tenant, { balance: tenant.creditBalance, reserved: tenant.creditReserved });
+    return toTenantView(tenant, { balance: tenant.creditBalance, reserved: tenant.creditReserved }, this.useBulkByDefault);
   }
 
   async listTenants(): Promise<TenantView[]> {
     const rows = await this.tenants.find({ order: { createdAt: 'ASC' } });
-    return rows.map((t) => toTenantView(t, { balance: t.creditBalance, reserved: t.creditReserved }));
+    return rows.map((t) => toTenantView(t, { balance: t.creditBalance, reserved: t.creditReserved }, this.useBulkByDefault));
   }
 
   async updateTenant(id: string, dto: UpdateTenantDto): Promise<TenantView> {
@@ -99,6 +107,7 @@ export class TenantsService {
     if (dto.subscriptionStatus !== undefined) changes.subscriptionStatus = dto.subscriptionStatus;
     if (dto.rateLimitPerSecond !== undefined) changes.rateLimitPerSecond = dto.rateLimitPerSecond;
     if (dto.trafficAccountId !== undefined) changes.trafficAccountId = dto.trafficAccountId;
+    if (dto.bulkSending !== undefined) changes.bulkSending = dto.bulkSending;
     if (Object.keys(changes).length > 0) {
       const result = await this.tenants.update({ id }, changes);
       if (!result.affected) throw AppError.notFound('Tenant');
@@ -117,7 +126,7 @@ export class TenantsService {
   }
 }
 
-export function toTenantView(t: Tenant, credits: CreditBalance): TenantView {
+export function toTenantView(t: Tenant, credits: CreditBalance, useBulkByDefault: boolean): TenantView {
   return {
     id: t.id,
     name: t.name,
@@ -125,6 +134,8 @@ export function toTenantView(t: Tenant, credits: CreditBalance): TenantView {
     credits,
     rateLimitPerSecond: t.rateLimitPerSecond,
     trafficAccountId: t.trafficAccountId,
+    bulkSending: t.bulkSending,
+    bulkSendingEffective: usesBulk(t.bulkSending, useBulkByDefault),
     createdAt: t.createdAt.toISOString(),
   };
 }

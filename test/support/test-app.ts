@@ -45,9 +45,15 @@ export async function startApp(
     ...(ownDatabase ? { DATABASE_URL: ownDatabase } : {}),
     ...overrides,
   };
-  // The app reads its configuration from process.env while it boots; afterwards the environment is put back,
-  // so one test's overrides (CORS_ORIGINS, limits, …) never reach the next app or test file.
-  const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  // The app reads its configuration from process.env while it boots; put it back afterwards, so one
+  // test's settings (say QUEUE_ATTEMPTS=0) never leak into the next app started in this process.
+  const saved = { ...process.env };
+  const restoreEnv = () => {
+    for (const key of Object.keys(env)) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  };
   Object.assign(process.env, env);
   let app: NestExpressApplication;
   try {
@@ -58,10 +64,7 @@ export async function startApp(
     app.enableShutdownHooks();
     await app.listen(0, '127.0.0.1');
   } finally {
-    for (const [k, v] of Object.entries(previous)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv();
   }
   const { port } = app.getHttpServer().address() as AddressInfo;
   const close = async () => {

@@ -65,6 +65,14 @@ export class CampaignStatusView {
   @ApiProperty({ type: MetricsView }) metrics: MetricsView;
   @ApiProperty({ description: 'Share of messages with an outcome (0..1)' }) progress: number;
   @ApiProperty({ description: 'Credits still held for messages without an outcome' }) creditsReserved: number;
+  @ApiProperty({
+    enum: ['bulk', 'single'],
+    nullable: true,
+    type: String,
+    example: 'bulk',
+    description: 'The flow its next batches use while sending or paused (the tenant\'s bulkSending, else USE_BULK_SMS); null once ended',
+  })
+  sendMode: 'bulk' | 'single' | null;
 }
 
 export class CampaignPageView {

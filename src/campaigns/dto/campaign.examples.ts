@@ -73,6 +73,7 @@ export const CAMPAIGN_STATUS: CampaignStatusView = {
   metrics: SENDING_METRICS,
   progress: 0.69,
   creditsReserved: 7600,
+  sendMode: 'bulk',
 };
 
 export const CAMPAIGN_PAGE: CampaignPageView = { items: [SENDING_CAMPAIGN], total: 1, page: 1, limit: 50 };

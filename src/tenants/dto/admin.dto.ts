@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { BULK_SENDING, type BulkSending } from '../bulk-sending.js';
 
 const SENDER = /^(?:[A-Za-z0-9 ]{1,11}|\+?\d{1,16})$/;
 
@@ -33,6 +34,12 @@ export class UpdateTenantDto {
   @ApiPropertyOptional({ enum: ['active', 'inactive'] }) @IsOptional() @IsIn(['active', 'inactive']) subscriptionStatus?: 'active' | 'inactive';
   @ApiPropertyOptional({ minimum: 1, maximum: 100000, nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(100_000) rateLimitPerSecond?: number;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() trafficAccountId?: string;
+  @ApiPropertyOptional({
+    enum: BULK_SENDING,
+    example: 'on',
+    description: 'The bulk flow for this tenant: `default` follows USE_BULK_SMS, `on`/`off` override it. Applies to batches that start after the change, also of campaigns already sending; a batch in flight finishes in its mode.',
+  })
+  @IsOptional() @IsIn(BULK_SENDING) bulkSending?: BulkSending;
 }
 
 export class TopUpCreditsDto {
@@ -52,6 +59,8 @@ export class TenantView {
   @ApiProperty({ type: CreditsView }) credits: CreditsView;
   @ApiProperty({ nullable: true, type: Number }) rateLimitPerSecond: number | null;
   @ApiProperty({ nullable: true, type: String, format: 'uuid' }) trafficAccountId: string | null;
+  @ApiProperty({ enum: BULK_SENDING, example: 'default', description: '`default` follows USE_BULK_SMS' }) bulkSending: BulkSending;
+  @ApiProperty({ example: true, description: 'Whether batches of this tenant starting now use the bulk flow' }) bulkSendingEffective: boolean;
   @ApiProperty() createdAt: string;
 }
 

@@ -19,6 +19,8 @@ export const TENANT: TenantView = {
   credits: { balance: 50000, reserved: 0 },
   rateLimitPerSecond: null,
   trafficAccountId: TRAFFIC_ACCOUNT.id,
+  bulkSending: 'default',
+  bulkSendingEffective: true,
   createdAt: '2026-03-01T15:05:00.000Z',
 };
 
@@ -37,4 +39,5 @@ export const CREATE_TRAFFIC_ACCOUNT_BODY = {
 export const UPDATE_TRAFFIC_ACCOUNT_BODY = { rateLimitPerSecond: 50 };
 export const CREATE_TENANT_BODY = { name: 'Acme Retail', trafficAccountId: TRAFFIC_ACCOUNT.id, subscriptionStatus: 'active', credits: 50000 };
 export const UPDATE_TENANT_BODY = { subscriptionStatus: 'inactive' };
+export const ROLLOUT_TENANT_BODY = { bulkSending: 'on' };
 export const TOP_UP_BODY = { amount: 10000, reason: 'March invoice 2026-0142' };

@@ -1,0 +1,356 @@
+// Shared harness of the benchmark sections: processes (sandbox, app), the bench database, HTTP
+// helpers, statistics and the report file. The built app (`dist/`) is copied to a temporary
+// directory first, so a concurrent `npm run build` cannot pull `dist/` away in the middle of a run.
+import { spawn, execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DB_NAME = 'bulk_sms_bench';
+export const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+export const DATABASE_URL = `${PG_BASE}/${DB_NAME}`;
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ADMIN_KEY = `bench-admin-${randomUUID()}`;
+const SANDBOX_KEY = 'bench-sandbox-key';
+const QUEUE_PREFIX_BASE = `bench-${randomUUID().slice(0, 8)}`;
+const DOC = 'docs/PERFORMANCE.md';
+
+/** The private copy of the build the processes run from (set by prepareBuild()). */
+export let APP_DIR = ROOT;
+
+export function intEnv(name, fallback) {
+  const raw = process.env[name];
+  return raw && /^\d+$/.test(raw) ? Number(raw) : fallback;
+}
+
+const started = Date.now();
+export function log(msg) {
+  const s = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+  console.log(`[${s}s] ${msg}`);
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const now = () => performance.now();
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor(what, probe, timeoutMs, everyMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+/** Nearest-rank percentile. */
+export function percentile(xs, p) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+// ---------------------------------------------------------------------------------------------- processes
+
+const children = new Set();
+
+/** Starts `node <script>` with env; resolves once `readyUrl` answers (200 unless isReady says otherwise). Keeps the output tail for errors. */
+async function startProcess(name, script, env, readyUrl, isReady = (status) => status === 200) {
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.tail = '';
+  const keep = (chunk) => (child.tail = (child.tail + chunk.toString()).slice(-4000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.once('exit', (code, signal) => {
+    children.delete(child);
+    if (!child.stopping) log(`!! ${name} exited unexpectedly (code ${code}, signal ${signal}):\n${child.tail}`);
+  });
+  child.label = name;
+  try {
+    await waitFor(`${name} to be ready`, async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${child.tail}`);
+      try {
+        return isReady((await fetch(readyUrl)).status);
+      } catch {
+        return false;
+      }
+    }, 30_000, 100);
+  } catch (e) {
+    await stopProcess(child);
+    throw e;
+  }
+  return child;
+}
+
+export async function stopProcess(child) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.stopping = true;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export function killAllChildren() {
+  for (const c of children) {
+    c.stopping = true;
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+process.on('exit', killAllChildren);
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    killAllChildren();
+    process.exit(130);
+  });
+}
+
+export async function startSandbox() {
+  const port = await freePort();
+  const child = await startProcess('sandbox', path.join(APP_DIR, 'dist/src/mitto-sandbox/main.js'), {
+    SANDBOX_PORT: String(port),
+    SANDBOX_HOST: '127.0.0.1',
+    SANDBOX_API_KEYS: SANDBOX_KEY,
+    SANDBOX_LATENCY_MS: '0',
+    SANDBOX_WEBHOOK_URL: '',
+  }, `http://127.0.0.1:${port}/`, () => true); // any HTTP answer (404 on `/`) means it listens
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+let appCounter = 0;
+/** The app as its own process (APP_ROLE=all). `sandboxUrl` may be undefined when nothing is sent. */
+export async function startApp(sandboxUrl, extraEnv) {
+  const port = await freePort();
+  const env = {
+    NODE_ENV: 'production',
+    APP_ROLE: 'all',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    DATABASE_URL,
+    REDIS_URL,
+    QUEUE_PREFIX: `${QUEUE_PREFIX_BASE}-${++appCounter}`,
+    ADMIN_API_KEY: ADMIN_KEY,
+    ...(sandboxUrl ? { MITTO_BASE_URL: sandboxUrl } : {}),
+    MITTO_API_KEY: SANDBOX_KEY,
+    WORKER_CONCURRENCY: '8',
+    ...extraEnv,
+  };
+  // `null` in extraEnv means "leave the app's default".
+  for (const [k, v] of Object.entries(env)) if (v === null) delete env[k];
+  const base = `http://127.0.0.1:${port}`;
+  const child = await startProcess(`app#${appCounter}`, path.join(APP_DIR, 'dist/src/main.js'), env, `${base}/health/ready`);
+  return { child, base, admin: new Api(base, { 'x-admin-api-key': ADMIN_KEY }) };
+}
+
+/** Peak resident memory (VmHWM) of a process, in MB, from /proc. */
+export function peakRssMb(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------- HTTP
+
+export class Api {
+  constructor(base, headers) {
+    this.base = base;
+    this.headers = headers;
+  }
+  async request(method, p, body, headers = {}) {
+    const raw = typeof body === 'string' || body instanceof Uint8Array;
+    const res = await fetch(this.base + p, {
+      method,
+      headers: { ...this.headers, ...(body !== undefined && !raw ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* keep text */
+    }
+    return { status: res.status, body: parsed };
+  }
+  /** Like request(), but throws unless the status is the expected one. */
+  async expect(status, method, p, body, headers) {
+    const res = await this.request(method, p, body, headers);
+    if (res.status !== status) throw new Error(`${method} ${p}: expected ${status}, got ${res.status} ${JSON.stringify(res.body).slice(0, 400)}`);
+    return res.body;
+  }
+}
+
+export async function createTenant(app, { rateLimitPerSecond } = {}) {
+  const acct = await app.admin.expect(201, 'POST', '/api/admin/traffic-accounts', {
+    name: 'bench account',
+    mittoTrafficAccountId: randomUUID(),
+    defaultSender: 'BENCH',
+  });
+  const t = await app.admin.expect(201, 'POST', '/api/admin/tenants', {
+    name: `bench ${randomUUID().slice(0, 6)}`,
+    trafficAccountId: acct.id,
+    credits: 1_000_000_000,
+    subscriptionStatus: 'active',
+    ...(rateLimitPerSecond ? { rateLimitPerSecond } : {}),
+  });
+  return { id: t.id, api: new Api(app.base, { authorization: `Bearer ${t.apiKey}` }) };
+}
+
+export async function createCampaign(tenant, name, text = 'Hello from the benchmark') {
+  const c = await tenant.api.expect(201, 'POST', '/api/campaigns', { name, text });
+  return c.id;
+}
+
+// ---------------------------------------------------------------------------------------------- database
+
+export async function resetDatabase() {
+  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${DB_NAME}`);
+  } finally {
+    await admin.end();
+  }
+  execFileSync(process.execPath, ['node_modules/typeorm/cli.js', 'migration:run', '-d', path.join(APP_DIR, 'dist/src/database/data-source.js')], {
+    env: { ...process.env, DATABASE_URL },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export async function connectDb() {
+  const db = new pg.Client({ connectionString: DATABASE_URL });
+  await db.connect();
+  return db;
+}
+
+// ---------------------------------------------------------------------------------------------- build, cleanup
+
+/** Builds if needed and takes a private copy of dist/ (node_modules linked). */
+export function prepareBuild() {
+  if (!existsSync('dist/src/main.js') || !existsSync('dist/src/mitto-sandbox/main.js')) {
+    log('dist/ missing: running `npm run build`');
+    execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bulk-sms-bench-'));
+  cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  cpSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  APP_DIR = dir;
+}
+
+export async function cleanup() {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `*${QUEUE_PREFIX_BASE}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } catch (e) {
+    log(`redis cleanup failed: ${e.message}`);
+  } finally {
+    redis.disconnect();
+  }
+  if (APP_DIR !== ROOT) rmSync(APP_DIR, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------- report
+
+export async function machineInfo() {
+  let nproc = String(os.cpus().length);
+  try {
+    nproc = execFileSync('nproc').toString().trim();
+  } catch {
+    /* os.cpus() then */
+  }
+  let redisVersion = 'unknown';
+  try {
+    redisVersion = /redis_version:(\S+)/.exec(execFileSync('redis-cli', ['-u', REDIS_URL, 'INFO', 'server']).toString())?.[1] ?? 'unknown';
+  } catch {
+    /* keep unknown */
+  }
+  const c = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
+  await c.connect();
+  const { rows } = await c.query('SELECT version()');
+  await c.end();
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    nproc,
+    memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    postgres: rows[0].version,
+    redis: redisVersion,
+    node: process.version,
+    loadavg: () => os.loadavg().map((x) => x.toFixed(2)).join(' / '),
+  };
+}
+
+export function machineTable(machine, loadNote) {
+  return [
+    '| machine | |', '|---|---|',
+    `| CPU cores (\`nproc\`) | ${machine.nproc} |`,
+    `| memory | ${machine.memory} |`,
+    `| PostgreSQL | ${machine.postgres} |`,
+    `| Redis | ${machine.redis} |`,
+    `| Node.js | ${machine.node} |`,
+    `| load average (1/5/15 min) | ${loadNote} |`,
+    '',
+  ];
+}
+
+export const fmt = {
+  ms: (x) => `${x.toFixed(1)} ms`,
+  rate: (x) => `${Math.round(x).toLocaleString('en-US')}`,
+  pct: (x) => `${(x * 100).toFixed(0)} %`,
+  ratio: (x) => `${x.toFixed(0)}×`,
+  sec: (x) => `${(x / 1000).toFixed(2)} s`,
+  le: (x) => (x === Infinity ? '> 30 s' : `≤ ${x * 1000} ms`),
+};
+
+/** One row: median of the per-run values with min–max. */
+export function row(label, values, format, note = '') {
+  const v = values.filter((x) => x !== undefined && Number.isFinite(x));
+  if (!v.length) return `| ${label} | n/a | | ${note} |`;
+  return `| ${label} | **${format(median(v))}** | ${format(Math.min(...v))} – ${format(Math.max(...v))} | ${note} |`;
+}
+
+/** Replaces the block between `<!-- ${marker}:start -->` and `<!-- ${marker}:end -->` in docs/PERFORMANCE.md. */
+export function writeDoc(marker, report) {
+  const start = `<!-- ${marker}:start -->`;
+  const end = `<!-- ${marker}:end -->`;
+  const block = `${start}\n${report}\n${end}`;
+  const file = path.join(ROOT, DOC);
+  let doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Performance\n';
+  const a = doc.indexOf(start);
+  const b = doc.indexOf(end);
+  doc = a >= 0 && b > a ? doc.slice(0, a) + block + doc.slice(b + end.length) : `${doc.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, doc);
+  log(`written to ${DOC} (${marker})`);
+}

@@ -1,0 +1,196 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ChildProcess } from 'node:child_process';
+import { Queue, Worker } from 'bullmq';
+import { startApp, startSandbox, type TestApp } from './support/test-app.js';
+import { createTenant, phone, waitFor, type TenantFixture } from './support/api.js';
+import { spawnApp, stopProcess } from './support/worker-process.js';
+import { queueKeyPrefix } from '../src/queues/queues.module.js';
+import { QUEUES } from '../src/queues/queue-names.js';
+import type { MittoSandbox } from '../src/mitto-sandbox/sandbox-server.js';
+
+/**
+ * The rules of the sending core, each provoked on purpose (docs/ARCHITECTURE.md, "Batch leases" and
+ * "Recovery rules"): a worker that lost its lease makes no further Mitto call; a batch whose job failed
+ * for good, or vanished, is found in PostgreSQL and sent under a fresh job id; pause → resume while a
+ * batch is in flight neither interrupts it nor ends the campaign early.
+ */
+const FAST = { BATCH_LEASE_MS: '1000', SWEEPER_INTERVAL_MS: '1000', QUEUE_BACKOFF_MS: '100', RATE_LIMIT_TRAFFIC_ACCOUNT_MAX: '100000', RATE_LIMIT_TENANT_MAX: '100000', QUEUE_RATE_MAX: '100000' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function campaignOf(t: TenantFixture, size: number, offset: number): Promise<string> {
+  const c = await t.api.post('/api/campaigns', { name: 'leases', text: 'Hi {{n}}' });
+  const recipients = Array.from({ length: size }, (_, i) => ({ phone: phone(offset + i), variables: { n: String(i) } }));
+  expect((await t.api.post(`/api/campaigns/${c.body.id}/recipients`, { recipients })).body.accepted).toBe(size);
+  return c.body.id;
+}
+
+const completed = (t: TenantFixture, id: string, timeoutMs = 60_000) =>
+  waitFor(async () => {
+    const s = await t.api.get(`/api/campaigns/${id}/status`);
+    return s.body.campaign.status === 'completed' && s.body.metrics.queued === 0 ? s.body : undefined;
+  }, timeoutMs, 100);
+
+describe('batch leases: a lost lease makes no call', () => {
+  let app: TestApp;
+  let sandbox: MittoSandbox;
+
+  beforeAll(async () => {
+    const sbx = await startSandbox({ latencyMs: 150 });
+    sandbox = sbx.sandbox;
+    app = await startApp({ ...FAST, MITTO_BASE_URL: sbx.url, USE_BULK_SMS: 'false', SMS_BATCH_SIZE: '10', WORKER_CONCURRENCY: '1' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await sandbox?.stop();
+  });
+
+  it('the holder stops at its next marker once another token holds the batch, and the batch still completes once', async () => {
+    const t = await createTenant(app.url);
+    const id = await campaignOf(t, 10, 7_100_000);
+    expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
+    await waitFor(async () => sandbox.stats().accepted >= 2, 20_000, 5);
+    // Someone else holds the batch now (as after a takeover).
+    await app.db.query(`UPDATE campaign_batches SET lease_token = gen_random_uuid(), lease_expires_at = now() + interval '1 hour' WHERE campaign_id = $1`, [id]);
+    const atSteal = sandbox.stats().accepted;
+    await sleep(1_500);
+    // At most the call that was already on the wire completes; no new call starts.
+    expect(sandbox.stats().accepted).toBeLessThanOrEqual(atSteal + 1);
+    const [stuck] = await app.db.query(`SELECT count(*)::int AS n FROM campaign_messages WHERE campaign_id = $1 AND status = 'queued'`, [id]);
+    expect(stuck.n).toBeGreaterThanOrEqual(10 - atSteal - 1);
+
+    // The thief dies (its lease runs out): the sweep hands the batch to a fresh job, which takes over.
+    await app.db.query(`UPDATE campaign_batches SET lease_expires_at = now() - interval '1 minute' WHERE campaign_id = $1`, [id]);
+    const done = await completed(t, id);
+    expect(done.metrics).toMatchObject({ total: 10, sent: 10, unknown: 0, failed: 0 });
+    expect(sandbox.stats().duplicateReferences).toBe(0);
+    expect(sandbox.stats().accepted).toBe(10);
+  }, 60_000);
+});
+
+describe('batch leases: recovery from PostgreSQL, not from BullMQ history', () => {
+  let api: TestApp;
+  let sandbox: MittoSandbox;
+  let worker: ChildProcess | undefined;
+  let queue: Queue | undefined;
+  let saboteur: Worker | undefined;
+
+  beforeAll(async () => {
+    const sbx = await startSandbox({ latencyMs: 1 });
+    sandbox = sbx.sandbox;
+    // API only: no worker runs until the test starts one.
+    api = await startApp({ ...FAST, MITTO_BASE_URL: sbx.url, USE_BULK_SMS: 'true', SMS_BATCH_SIZE: '20', QUEUE_ATTEMPTS: '0' }, 'api');
+    queue = new Queue(QUEUES.batches, { connection: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }, prefix: queueKeyPrefix(api.env.QUEUE_PREFIX, QUEUES.batches) });
+  });
+  afterEach(async () => {
+    await saboteur?.close();
+    saboteur = undefined;
+    if (worker) await stopProcess(worker);
+    worker = undefined;
+  });
+  afterAll(async () => {
+    await queue?.close();
+    await api?.close();
+    await sandbox?.stop();
+  });
+
+  /** A campaign enqueued while no app worker runs: its dispatch and batch jobs wait in Redis. */
+  async function enqueued(size: number, offset: number) {
+    const t = await createTenant(api.url);
+    const id = await campaignOf(t, size, offset);
+    expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
+    return { t, id };
+  }
+
+  it('batch jobs that failed for good are given fresh jobs, and every recipient is sent once', async () => {
+    const { t, id } = await enqueued(100, 7_200_000);
+    // A worker that fails every batch job (as through a database outage longer than the retry budget);
+    // with QUEUE_ATTEMPTS=0 each job has one try, so they all end `failed` under their ids.
+    const failedIds = new Set<string>();
+    saboteur = new Worker(QUEUES.batches, async (job) => {
+      failedIds.add(job.id!);
+      throw new Error('database unavailable');
+    }, { connection: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }, prefix: queueKeyPrefix(api.env.QUEUE_PREFIX, QUEUES.batches) });
+    // The app's worker dispatches (control queue) but takes at most one batch job per 10 minutes.
+    worker = await spawnApp({ ...api.env, APP_ROLE: 'worker', WORKER_CONCURRENCY: '1', QUEUE_RATE_MAX: '1', QUEUE_RATE_DURATION_MS: '600000' });
+    await waitFor(async () => (await queue!.getJobCounts('failed')).failed >= 5, 20_000, 50);
+    await saboteur.close();
+    saboteur = undefined;
+    await stopProcess(worker);
+    expect(failedIds.size).toBeGreaterThanOrEqual(4);
+    // At most the one batch the app's rate-limited worker may have taken went out.
+    const sentBefore = sandbox.stats().accepted;
+    expect(sentBefore).toBeLessThanOrEqual(20);
+
+    // A healthy worker: the sweep finds the pending batches in PostgreSQL, their jobs failed, and re-adds them.
+    worker = await spawnApp({ ...api.env, APP_ROLE: 'worker' });
+    const done = await completed(t, id);
+    expect(done.metrics).toMatchObject({ total: 100, sent: 100 });
+    const rounds = await api.db.query(`SELECT max(job_round)::int AS r FROM campaign_batches WHERE campaign_id = $1`, [id]);
+    expect(rounds[0].r).toBeGreaterThanOrEqual(1);
+    expect(sandbox.stats().duplicateReferences).toBe(0);
+  }, 90_000);
+
+  it('batch jobs that vanished from Redis are given fresh jobs', async () => {
+    const { t, id } = await enqueued(100, 7_300_000);
+    // Let the dispatch job create the batch jobs, without sending (a queue limiter of 1 job per 10 minutes).
+    worker = await spawnApp({ ...api.env, APP_ROLE: 'worker', QUEUE_RATE_MAX: '1', QUEUE_RATE_DURATION_MS: '600000' });
+    await waitFor(async () => {
+      const [c] = await api.db.query(`SELECT dispatched_batches, batch_count FROM campaigns WHERE id = $1`, [id]);
+      return c.dispatched_batches === c.batch_count;
+    }, 20_000, 50);
+    await stopProcess(worker);
+    worker = undefined;
+    // Every job of the queue disappears (Redis lost its data).
+    await queue!.obliterate({ force: true });
+    worker = await spawnApp({ ...api.env, APP_ROLE: 'worker' });
+    const done = await completed(t, id);
+    expect(done.metrics).toMatchObject({ total: 100, sent: 100 });
+    for (let i = 0; i < 100; i++) expect(sandbox.messagesFor(phone(7_300_000 + i))).toHaveLength(1);
+    expect(sandbox.stats().duplicateReferences).toBe(0);
+  }, 90_000);
+});
+
+describe('batch leases: pause → resume while batches are in flight', () => {
+  let app: TestApp;
+  let sandbox: MittoSandbox;
+
+  beforeAll(async () => {
+    const sbx = await startSandbox({ latencyMs: 40 });
+    sandbox = sbx.sandbox;
+    app = await startApp({ ...FAST, MITTO_BASE_URL: sbx.url, USE_BULK_SMS: 'false', SMS_BATCH_SIZE: '20', WORKER_CONCURRENCY: '4' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await sandbox?.stop();
+  });
+
+  it('no claim is interrupted, no early completion, nothing left queued, no credit left reserved', async () => {
+    const t = await createTenant(app.url, { credits: 1_000 });
+    const id = await campaignOf(t, 300, 7_400_000);
+    sandbox.configure({ seed: 5, faults: { error503Ratio: 0.1 } });
+    try {
+      expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
+      let early = false;
+      for (let i = 0; i < 8; i++) {
+        await waitFor(async () => sandbox.stats().accepted > i * 20, 20_000, 5);
+        expect((await t.api.post(`/api/campaigns/${id}/pause`)).status).toBe(200);
+        // Resume at once: the holders of batches in flight still hold their leases.
+        const resumed = await t.api.post(`/api/campaigns/${id}/resume`);
+        expect(resumed.status).toBe(202);
+        const s = await t.api.get(`/api/campaigns/${id}/status`);
+        if (s.body.campaign.status === 'completed' && s.body.metrics.queued > 0) early = true;
+      }
+      const done = await completed(t, id);
+      expect(early).toBe(false);
+      expect(done.metrics).toMatchObject({ total: 300, sent: 300, queued: 0, unknown: 0, failed: 0 });
+      // Nobody marked a live holder's call as interrupted.
+      const [interrupted] = await app.db.query(`SELECT count(*)::int AS n FROM campaign_messages WHERE campaign_id = $1 AND error_code = 'INTERRUPTED'`, [id]);
+      expect(interrupted.n).toBe(0);
+      expect((sandbox.stats().requests.byStatusCode['503'] ?? 0)).toBeGreaterThan(0);
+      expect(sandbox.stats().duplicateReferences).toBe(0);
+      expect((await t.api.get('/api/me')).body.credits).toEqual({ balance: 700, reserved: 0 });
+    } finally {
+      sandbox.configure({ seed: undefined, faults: { error503Ratio: 0 } });
+    }
+  }, 90_000);
+});
