@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: compile with dev dependencies, run with production dependencies only, as non-root.
-FROM node:20-bookworm-slim AS build
+# Node 24 (Active LTS); Node 20 left support in April 2026. The image runs with NODE_ENV=production, so it
+# refuses to start without ADMIN_API_KEY, MITTO_WEBHOOK_SECRET and MITTO_BASE_URL of your own (README).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +11,7 @@ COPY src ./src
 COPY migrations ./migrations
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -5,8 +5,9 @@ import { BullModule } from '@nestjs/bullmq';
 import type { ConnectionOptions } from 'bullmq';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildConfig, type AppConfig } from './config/app.config.js';
+import { safeError, safeRequest, safeResponse, scrubText } from './common/safe-log.js';
 import type { AppRole } from './config/env.schema.js';
 import { dataSourceOptions } from './database/data-source-options.js';
 import { BULL_CONNECTION, RedisModule } from './redis/redis.module.js';
@@ -20,6 +21,18 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { EventsModule } from './events/events.module.js';
 import { SuppressionsModule } from './suppressions/suppressions.module.js';
 import { WorkersModule } from './workers.module.js';
+import { RequestLimitsModule } from './request-limits/request-limits.module.js';
+
+/**
+ * The level of a request's log line. 429: a client knocking past its request limit would write a line per
+ * refusal; the counter bulksms_api_requests_limited_total tells the same at no cost. 503: a dependency is
+ * down, already logged as a warning by the exception filter; 500 is a bug.
+ */
+export function requestLogLevel(status: number): 'debug' | 'info' | 'warn' | 'error' {
+  if (status === 429) return 'debug';
+  if (status === 503) return 'warn';
+  return status >= 500 ? 'error' : 'info';
+}
 
 /**
  * The one deployable. `APP_ROLE` decides what runs in this process: `api` serves HTTP only,
@@ -41,16 +54,17 @@ export class AppModule {
                 const given = req.headers['x-request-id'];
                 return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
               },
-              redact: {
-                paths: [
-                  'req.headers.authorization',
-                  'req.headers["x-admin-api-key"]',
-                  'req.headers["x-webhook-secret"]',
-                  'req.headers.cookie',
-                ],
-                censor: '[redacted]',
+              // Whitelists, not redaction lists: no headers, no bodies, no SQL or parameters (safe-log.ts).
+              serializers: { err: safeError, req: safeRequest, res: safeResponse },
+              wrapSerializers: false,
+              // Free-text messages too (`${message}: ${reason}`): numbers, keys and hashes scrubbed.
+              hooks: {
+                logMethod(args: unknown[], method: (...a: unknown[]) => void) {
+                  method.apply(this, args.map((a) => (typeof a === 'string' ? scrubText(a) : a)));
+                },
               },
               autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
+              customLogLevel: (_req: IncomingMessage, res: ServerResponse) => requestLogLevel(res.statusCode),
               customProps: () => ({ role }),
             },
           }),
@@ -80,6 +94,7 @@ export class AppModule {
         SuppressionsModule,
         MessagingModule,
         StatusModule,
+        ...(role === 'worker' ? [] : [RequestLimitsModule]),
         ...(role === 'api' ? [] : [WorkersModule]),
       ],
     };

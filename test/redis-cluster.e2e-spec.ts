@@ -13,6 +13,7 @@ import { RateLimiterService } from '../src/rate-limiting/rate-limiter.service.js
 import { ReconciliationService } from '../src/status/reconciliation.service.js';
 import { CampaignEventsHub } from '../src/status/campaign-events.hub.js';
 import { CAMPAIGN_EVENTS_CHANNEL } from '../src/events/campaign-events.js';
+import { RequestLimiter } from '../src/request-limits/request-limiter.service.js';
 
 /**
  * The app on a 3-master Redis Cluster of its own (REDIS_CLUSTER_NODES): every Redis user — queues and
@@ -122,6 +123,20 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     const slots = new Set(await Promise.all([one.account, one.tenant, one.pushback, limiter.keysFor('account-1', 'tenant-b').tenant].map(slot)));
     expect(slots.size).toBe(1);
     expect(await slot(limiter.keysFor('account-2', 'tenant-a').account)).not.toBe([...slots][0]);
+  });
+
+  it('counts the API request limit on the cluster, one key per budget spread over the masters', async () => {
+    const t = await createTenant(app.url);
+    const remaining = [];
+    for (let i = 0; i < 3; i++) remaining.push(Number((await t.api.get('/api/me')).headers.get('ratelimit-remaining')));
+    expect(remaining).toEqual([remaining[0], remaining[0] - 1, remaining[0] - 2]);
+    // Counted in the cluster, not in the per-process fallback: the budgets are keys there, on several masters.
+    const limiter = app.app.get(RequestLimiter);
+    const keys = Array.from({ length: 24 }, (_, i) => `tenant:cluster-${i}`);
+    for (const key of keys) await limiter.consume(key);
+    const prefix = `${app.env.QUEUE_PREFIX}:api-limit:`;
+    expect(await Promise.all(keys.map((k) => cluster.client.exists(prefix + k)))).toEqual(keys.map(() => 1));
+    expect(new Set(await Promise.all(keys.map((k) => cluster.nodeOf(prefix + k)))).size).toBeGreaterThan(1);
   });
 
   it('runs the sweep scheduler, reconciliation lock and queue dashboard on the cluster', async () => {

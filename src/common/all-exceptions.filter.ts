@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } fro
 import type { Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { AppError, type ErrorCode } from './app-error.js';
+import { isDependencyUnavailable } from './dependency-errors.js';
 
 /**
  * The single place where errors become HTTP responses, always in the contract's body:
@@ -14,7 +15,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     const error = toAppError(exception);
-    if (error.status >= 500) this.logger.error({ err: exception }, 'request failed');
+    // `err` goes through safeError (safe-log.ts): no SQL, parameters or quoted values reach the log.
+    if (error.code === 'SERVICE_UNAVAILABLE') this.logger.warn({ err: exception }, 'request failed: dependency unavailable');
+    else if (error.status >= 500) this.logger.error({ err: exception }, 'request failed');
     if (error.code === 'RATE_LIMITED' && typeof error.details?.retryAfterSeconds === 'number') {
       res.setHeader('Retry-After', String(error.details.retryAfterSeconds));
     }
@@ -24,7 +27,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     res.status(error.status).json(error.toBody());
   }
-
 }
 
 /** Maps anything thrown to the AppError the client sees. Also used for body-parser errors (main.ts). */
@@ -33,10 +35,11 @@ export function toAppError(exception: unknown): AppError {
   if (exception instanceof HttpException) return fromHttpException(exception);
   const bodyParserError = fromBodyParserError(exception);
   if (bodyParserError) return bodyParserError;
-  if (exception instanceof QueryFailedError) return fromQueryError(exception);
-  if (isDependencyDown(exception)) {
-    return new AppError('SERVICE_UNAVAILABLE', 'A dependency is unavailable; nothing was changed');
+  // Before the query-error mapping: a terminated connection also arrives as a QueryFailedError.
+  if (isDependencyUnavailable(exception)) {
+    return new AppError('SERVICE_UNAVAILABLE', 'A dependency is unavailable; nothing was changed. Try again shortly');
   }
+  if (exception instanceof QueryFailedError) return fromQueryError(exception);
   return new AppError('INTERNAL_ERROR', 'Unexpected error');
 }
 
@@ -93,10 +96,4 @@ function fromQueryError(e: QueryFailedError): AppError {
     default:
       return new AppError('INTERNAL_ERROR', 'Unexpected error');
   }
-}
-
-function isDependencyDown(e: unknown): boolean {
-  const code = (e as { code?: string } | null)?.code;
-  const message = e instanceof Error ? e.message : '';
-  return code === 'ECONNREFUSED' || code === '57P01' || /Connection is closed|ECONNREFUSED|terminating connection/.test(message);
 }

@@ -8,7 +8,19 @@ export type RedisServer = { kind: 'single'; url: string } | { kind: 'cluster'; n
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
   role: AppRole;
-  http: { port: number; bodyLimitBytes: number; csvLimitBytes: number };
+  http: {
+    port: number;
+    bodyLimitBytes: number;
+    csvLimitBytes: number;
+    /** Idle keep-alive sockets live this long; header timeout is one second more (Node requires it larger). */
+    keepAliveTimeoutMs: number;
+    /** Express `trust proxy` value. */
+    trustProxy: boolean | number | string;
+    /** Browser origins allowed to call the API (CORS); empty = none. */
+    corsOrigins: string[];
+  };
+  /** The API's own request limit per key (tenant or admin) or, without a key, per client address. */
+  apiRateLimit: { max: number; windowMs: number };
   logLevel: string;
   database: { url: string; poolSize: number };
   redis: { server: RedisServer; queuePrefix: string };
@@ -53,7 +65,15 @@ export function buildConfig(raw: Record<string, unknown>): AppConfig {
   return {
     env: e.NODE_ENV as AppConfig['env'],
     role: e.APP_ROLE,
-    http: { port: e.PORT, bodyLimitBytes: e.BODY_LIMIT_BYTES, csvLimitBytes: e.CSV_LIMIT_BYTES },
+    http: {
+      port: e.PORT,
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      csvLimitBytes: e.CSV_LIMIT_BYTES,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      trustProxy: trustProxy(e.TRUST_PROXY),
+      corsOrigins: e.CORS_ORIGINS,
+    },
+    apiRateLimit: { max: e.API_RATE_LIMIT, windowMs: e.API_RATE_LIMIT_WINDOW_MS },
     logLevel: e.LOG_LEVEL,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     redis: {
@@ -94,4 +114,9 @@ export function buildConfig(raw: Record<string, unknown>): AppConfig {
       reconcileHorizonMs: e.RECONCILE_HORIZON_MS,
     },
   };
+}
+
+function trustProxy(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

@@ -30,6 +30,11 @@ describe('environment validation', () => {
     ['DEFAULT_PHONE_REGION', 'switzerland'],
     ['PHONE_VALIDATION', 'fastest'],
     ['UNKNOWN_POLICY', 'maybe'],
+    ['API_RATE_LIMIT', '0'],
+    ['API_RATE_LIMIT_WINDOW_MS', '1500'],
+    ['CORS_ORIGINS', 'https://dash.example.com/app'],
+    ['CORS_ORIGINS', '*'],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '10'],
     ['REDIS_CLUSTER_NODES', 'redis-1'],
     ['REDIS_CLUSTER_NODES', 'redis-1:6379,redis-2'],
     ['REDIS_CLUSTER_NODES', 'redis-1:70000'],
@@ -54,5 +59,20 @@ describe('environment validation', () => {
 
   it('lists every bad variable at once', () => {
     expect(() => buildConfig({ PORT: 'x', QUEUE_ATTEMPTS: '-1' })).toThrow(/PORT=[\s\S]*QUEUE_ATTEMPTS=|QUEUE_ATTEMPTS=[\s\S]*PORT=/);
+  });
+
+  it('API protection defaults: a limit a dashboard never reaches, no CORS, keep-alive beyond a balancer\'s 60 s', () => {
+    const c = buildConfig({});
+    expect(c.apiRateLimit).toEqual({ max: 600, windowMs: 10_000 });
+    expect(c.http.corsOrigins).toEqual([]);
+    expect(c.http.keepAliveTimeoutMs).toBeGreaterThan(60_000);
+    expect(c.http.trustProxy).toBe('loopback, linklocal, uniquelocal');
+  });
+
+  it('reads CORS_ORIGINS as a comma-separated list and TRUST_PROXY as Express expects it', () => {
+    const c = buildConfig({ CORS_ORIGINS: ' https://dash.example.com, http://localhost:5173 ', TRUST_PROXY: '2' });
+    expect(c.http.corsOrigins).toEqual(['https://dash.example.com', 'http://localhost:5173']);
+    expect(c.http.trustProxy).toBe(2);
+    expect(buildConfig({ TRUST_PROXY: 'false' }).http.trustProxy).toBe(false);
   });
 });

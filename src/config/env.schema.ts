@@ -1,6 +1,8 @@
 import { Transform, plainToInstance } from 'class-transformer';
 import {
+  IsArray,
   IsBoolean,
+  IsDivisibleBy,
   IsIn,
   IsInt,
   IsOptional,
@@ -13,6 +15,7 @@ import {
   ValidateIf,
   validateSync,
 } from 'class-validator';
+import { productionProblems } from './production-safety.js';
 import { IsHostPortList } from './host-port-list.js';
 
 /**
@@ -27,6 +30,11 @@ const toBool = ({ value }: { value: unknown }) => {
   const v = value.trim().toLowerCase();
   return v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : value;
 };
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : value;
+
+/** A browser origin: scheme, host and optional port; no path, no trailing slash, no wildcard. */
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/;
 
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
@@ -40,6 +48,15 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Transform(toInt) @IsInt() @Min(1024) BODY_LIMIT_BYTES = 2 * 1024 * 1024;
   @Transform(toInt) @IsInt() @Min(1024) CSV_LIMIT_BYTES = 100 * 1024 * 1024;
+  /** Longer than a load balancer's idle timeout (AWS ALB 60 s), so the balancer, not us, closes idle sockets. */
+  @Transform(toInt) @IsInt() @Min(1000) HTTP_KEEP_ALIVE_TIMEOUT_MS = 75_000;
+  /** Express `trust proxy`: whose X-Forwarded-For to believe; the default trusts private networks only. */
+  @IsString() @Matches(/^(true|false|\d+|[0-9A-Za-z.:/, -]+)$/) TRUST_PROXY = 'loopback, linklocal, uniquelocal';
+  @Transform(toList) @IsArray() @Matches(ORIGIN, { each: true, message: 'each origin must look like https://dashboard.example.com' })
+  CORS_ORIGINS: string[] = [];
+  @Transform(toInt) @IsInt() @Min(1) API_RATE_LIMIT = 600;
+  @Transform(toInt) @IsInt() @Min(1000) @IsDivisibleBy(1000, { message: 'API_RATE_LIMIT_WINDOW_MS must be whole seconds (a multiple of 1000)' })
+  API_RATE_LIMIT_WINDOW_MS = 10_000;
 
   @IsString() @Matches(/^postgres(ql)?:\/\//) DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/bulk_sms';
   @Transform(toInt) @IsInt() @Min(1) @Max(200) DATABASE_POOL_SIZE = 20;
@@ -84,7 +101,10 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(60_000) RECONCILE_HORIZON_MS = 48 * 3600_000;
 }
 
-/** Validates `process.env`-like input; throws one error naming every bad variable. */
+/**
+ * Validates `process.env`-like input; throws one error naming every bad variable. With
+ * NODE_ENV=production it also refuses unset or published secrets (production-safety.ts).
+ */
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
   const known = new EnvironmentVariables();
   const input: Record<string, unknown> = {};
@@ -100,5 +120,9 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
     );
     throw new Error(`Invalid environment configuration:\n${lines.join('\n')}`);
   }
+  const unsafe = productionProblems(env.NODE_ENV, input);
+  if (unsafe.length > 0) throw new Error(`Refusing to start with NODE_ENV=production:\n${unsafe.join('\n')}`);
+  // The sandbox key is a development convenience; production traffic accounts bring their own or MITTO_API_KEY.
+  if (env.NODE_ENV === 'production' && input.MITTO_API_KEY === undefined) env.MITTO_API_KEY = '';
   return env;
 }

@@ -1,7 +1,32 @@
 import 'reflect-metadata';
+import pg from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from '../../migrations/index.js';
+import { SafeTypeOrmLogger } from './safe-typeorm-logger.js';
+
+/**
+ * A pool connect that takes longer than this fails (503 for a request) instead of waiting forever on a
+ * database that does not answer.
+ */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * A pg client that always has an 'error' listener. pg-pool removes its own listener when it hands a client
+ * out, and TypeORM adds its listener a few microtasks later; when the server ends a connection right after
+ * the handshake (pg_terminate_backend, a failover), the FATAL message can arrive in the same socket read as
+ * the handshake's end, inside that gap, and an 'error' event without a listener kills the process. With this
+ * listener the client is only marked unusable (pg does that before emitting): the query TypeORM then runs
+ * on it fails ("not queryable", a 503) and the pool discards it on release.
+ */
+class GuardedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', () => {
+      /* handled by whoever holds the client: its next query fails, the pool drops it */
+    });
+  }
+}
 
 /**
  * The one definition of how we talk to PostgreSQL, shared by the Nest app (TypeOrmModule) and the
@@ -16,7 +41,7 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     migrationsTableName: 'typeorm_migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: ['error'],
-    extra: { max: poolSize, application_name: 'bulk-sms' },
+    logger: new SafeTypeOrmLogger(),
+    extra: { max: poolSize, application_name: 'bulk-sms', connectionTimeoutMillis: CONNECT_TIMEOUT_MS, Client: GuardedClient },
   };
 }

@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+const PREFIX = 'bulksms_';
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles', 'nodejs_active_requests', 'nodejs_active_resources'];
+
 /**
  * Every Prometheus metric of the process, defined once. Gauges that describe shared state (messages
  * by status, queue depth) are collected on scrape by the /metrics controller.
@@ -76,6 +79,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly apiRequestsLimited = new Counter({
+    name: 'bulksms_api_requests_limited_total',
+    help: 'API requests refused with 429 by the API request limit, by what the budget belongs to (tenant, admin, address)',
+    labelNames: ['by'] as const,
+    registers: [this.registry],
+  });
+
   readonly messagesByStatus = new Gauge({
     name: 'bulksms_messages',
     help: 'Messages of active campaigns (sending, paused) by status',
@@ -98,6 +108,27 @@ export class MetricsService {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'bulksms_' });
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    for (const name of MISNAMED_DEFAULT_GAUGES) this.rename(`${PREFIX}${name}_total`, `${PREFIX}${name}_all`);
+  }
+
+  /**
+   * prom-client's defaults include three gauges named `…_total`, a suffix Prometheus reserves for counters
+   * (`promtool check metrics` fails them). Each is the sum of its per-type sibling (`…{type}`); it is kept
+   * under a name without the suffix, computed by the original collector.
+   */
+  private rename(from: string, to: string): void {
+    const original = this.registry.getSingleMetric(from);
+    if (!original) throw new Error(`default metric ${from} not found (prom-client changed its defaults?)`);
+    this.registry.removeSingleMetric(from);
+    new Gauge({
+      name: to,
+      help: `${(original as unknown as { help: string }).help} (all types together)`,
+      registers: [this.registry],
+      async collect() {
+        const { values } = await original.get();
+        this.set(values[0]?.value ?? 0);
+      },
+    });
   }
 }
