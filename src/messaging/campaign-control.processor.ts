@@ -9,7 +9,7 @@ import { JOB, QUEUES, type DispatchCampaignJob, type StartScheduledJob } from '.
 import { CampaignDispatcherService } from './campaign-dispatcher.service.js';
 import { RecoverySweeperService } from './recovery-sweeper.service.js';
 import { ReconciliationService } from '../status/reconciliation.service.js';
-import { closeWorkerWithin } from '../queues/close-worker.js';
+import { closeWorker } from '../queues/close-worker.js';
 
 /** Worker of campaign-level jobs: dispatching batches, scheduled starts and the recovery sweep. */
 @Processor(QUEUES.campaigns, { concurrency: 4 })
@@ -41,10 +41,13 @@ export class CampaignControlProcessor extends WorkerHost implements OnApplicatio
     this.schedulerTimer.unref();
   }
 
-  /** Stop taking jobs first on shutdown; a dispatch in progress finishes its chunk. */
+  /**
+   * Stop taking jobs first on shutdown; a dispatch in progress gets 5 s to finish (one cut short is
+   * continued by the sweep from its watermark).
+   */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.schedulerTimer);
-    await closeWorkerWithin(this.worker, 15_000, this.logger);
+    await closeWorker(this.worker, this.logger, { graceMs: 5_000 });
   }
 
   async process(job: Job): Promise<unknown> {

@@ -5,10 +5,11 @@ import { DelayedError, type Job } from 'bullmq';
 import type { AppConfig } from '../config/app.config.js';
 import { QUEUES, type SendBatchJob } from '../queues/queue-names.js';
 import { BatchDeferred, BatchSendingService, type BatchRun } from './batch-sending.service.js';
-import { closeWorkerWithin } from '../queues/close-worker.js';
+import { closeWorker } from '../queues/close-worker.js';
 
-/** Longest wait for batches in flight, then for the worker, on shutdown. */
+/** At shutdown: how long batches in flight get to finish their Mitto call, then how long the worker gets to close. */
 const WORKER_CLOSE_MS = 15_000;
+const WORKER_CLOSE_AFTER_DRAIN_MS = 3_000;
 
 /**
  * BullMQ worker of the batch queue. A deferred batch (rate limit, a lease held by another worker,
@@ -42,8 +43,7 @@ export class SmsBatchProcessor extends WorkerHost implements OnApplicationBootst
    */
   async onModuleDestroy(): Promise<void> {
     this.sending.stop();
-    await this.sending.drain(WORKER_CLOSE_MS);
-    await closeWorkerWithin(this.worker, WORKER_CLOSE_MS, this.logger);
+    await closeWorker(this.worker, this.logger, { until: this.sending.drain(WORKER_CLOSE_MS), graceMs: WORKER_CLOSE_AFTER_DRAIN_MS });
   }
 
   async process(job: Job<SendBatchJob>, token?: string): Promise<BatchRun> {

@@ -2,17 +2,21 @@ import type { Logger } from '@nestjs/common';
 import type { Worker } from 'bullmq';
 
 /**
- * Closes a BullMQ worker, waiting at most `ms`. BullMQ waits for its blocking connection's 'end' event,
- * which a Redis Cluster client whose master was just replaced may never emit; the shutdown must not hang
- * on it. Everything a worker leaves behind is safe to leave: batch leases run out, jobs come back through
- * the stalled check or the recovery sweep.
+ * Closes a BullMQ worker without letting the shutdown hang. Closing starts at once (the worker takes no
+ * new job); `until` (e.g. the batches in flight finishing) is awaited first, then the close gets at most
+ * `graceMs` more. BullMQ waits for its blocking connection's 'end' event, which a Redis Cluster client
+ * whose master was just replaced may never emit. Everything a worker leaves behind is safe to leave:
+ * batch leases run out, jobs come back through the stalled check or the recovery sweep.
  */
-export async function closeWorkerWithin(worker: Worker, ms: number, logger: Logger): Promise<void> {
+export async function closeWorker(worker: Worker, logger: Logger, opts: { until?: Promise<unknown>; graceMs: number }): Promise<void> {
+  const closing = worker.close().then(() => 'closed' as const);
+  closing.catch(() => undefined);
+  if (opts.until) await opts.until;
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
+    timer = setTimeout(() => resolve('timeout'), opts.graceMs);
   });
-  const result = await Promise.race([worker.close().then(() => 'closed' as const), gaveUp]);
+  const result = await Promise.race([closing.catch(() => 'closed' as const), gaveUp]);
   clearTimeout(timer);
-  if (result === 'timeout') logger.warn({ queue: worker.name, waitedMs: ms }, 'queue worker did not close in time; shutting down without it');
+  if (result === 'timeout') logger.warn({ queue: worker.name, waitedMs: opts.graceMs }, 'queue worker did not close in time; shutting down without it');
 }
