@@ -9,7 +9,8 @@ import type { MittoSandbox } from '../src/mitto-sandbox/sandbox-server.js';
  * A worker process killed with SIGKILL in the middle of a campaign, then restarted: no message lost,
  * none sent twice (sandbox counts by reference). Messages the dead worker had in flight become
  * `unknown`; the sandbox's delivery reports (matched by reference) settle those that reached it, and
- * UNKNOWN_POLICY=resend re-sends the ones that never did.
+ * UNKNOWN_POLICY=resend re-sends the ones that never did (after 15 s without a report: long enough that
+ * a loaded test machine's late reports are not mistaken for silence).
  */
 describe('crash recovery', () => {
   let api: TestApp;
@@ -31,7 +32,7 @@ describe('crash recovery', () => {
         QUEUE_RATE_MAX: '1000',
         BATCH_LEASE_MS: '3000',
         UNKNOWN_POLICY: 'resend',
-        UNKNOWN_SETTLE_AFTER_MS: '4000',
+        UNKNOWN_SETTLE_AFTER_MS: '15000',
       },
       'api',
     );
