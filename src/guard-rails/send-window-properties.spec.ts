@@ -99,7 +99,9 @@ describe('send window properties', () => {
         expect(closing).not.toBeNull();
         const end = closing!.getTime();
         expect(end).toBeGreaterThan(ms);
-        expect(end - ms).toBeLessThanOrEqual(DAY + HOUR);
+        // A day plus a DST hour, or two when a spring-forward skips the whole closed slot (St John's moved
+        // its clocks at 00:01 until 2011: a window closed 00:01-00:06 then never closes that night).
+        expect(end - ms).toBeLessThanOrEqual(2 * DAY + HOUR);
         expect(isOpen(window, zone, closing!)).toBe(false);
         expect(samples(ms, end, 7 * MINUTE).find((t) => !isOpen(window, zone, new Date(t)))).toBeUndefined();
       }),

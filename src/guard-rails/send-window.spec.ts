@@ -174,3 +174,14 @@ describe('zones and arguments', () => {
     expect(next({ start: '09:00', end: '17:00' }, 'Europe/Zurich', '2300-07-01T00:00:00Z')).toBe('2300-07-01T07:00:00.000Z');
   });
 });
+
+describe('America/St_Johns on 1995-04-02 (spring forward at 00:01 NST → 01:01 NDT)', () => {
+  it('a closed slot wholly inside the gap is skipped: the window stays open into the next night', () => {
+    // Found by the property test: open 00:06 → 00:01 next day, so closed only 00:01–00:06, which that night never shows.
+    const almostAllDay: SendWindow = { start: '00:06', end: '00:01' };
+    const zone = 'America/St_Johns';
+    expect(isOpen(almostAllDay, zone, at('1995-04-02T03:31:00Z'))).toBe(true); // 00:00 NST, a minute before the gap
+    expect(isOpen(almostAllDay, zone, at('1995-04-02T03:32:00Z'))).toBe(true); // 01:02 NDT, just after it
+    expect(closes(almostAllDay, zone, '1995-04-02T01:30:59.999Z')).toBe('1995-04-03T02:31:00.000Z'); // 00:01 NDT the night after
+  });
+});
