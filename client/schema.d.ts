@@ -725,7 +725,77 @@ export interface components {
             amount: number;
             reason?: string;
         };
+        SendWindowDto: {
+            /**
+             * @description Local time the window opens (HH:MM, 24 h)
+             * @example 09:00
+             */
+            start: string;
+            /**
+             * @description Local time it closes (exclusive); before `start`, the window spans midnight
+             * @example 20:00
+             */
+            end: string;
+            /**
+             * @description ISO weekdays (1 = Monday) on which a window opens; default every day
+             * @example [
+             *       1,
+             *       2,
+             *       3,
+             *       4,
+             *       5
+             *     ]
+             */
+            days?: number[];
+            /**
+             * @description `recipient` (default): each recipient's own zone — a `timeZone` variable given at import, else from the number, else DEFAULT_TIME_ZONE; or one IANA zone for everyone
+             * @example recipient
+             */
+            timeZone?: string;
+        };
+        AutoPauseDto: {
+            /**
+             * @description Pause when the share of failed + undelivered among recent outcomes exceeds this
+             * @example 0.2
+             */
+            maxFailureRate: number;
+            /**
+             * @description Outcomes needed before the rate is judged; the rate covers at least the latest this many
+             * @default 100
+             * @example 100
+             */
+            minMessages: number;
+        };
+        CanaryDto: {
+            /**
+             * @description The first this many messages go out first
+             * @example 200
+             */
+            size: number;
+            /**
+             * @description Share of the canary that must have a `delivered` report before the rest go out
+             * @example 0.9
+             */
+            minDeliveredRate: number;
+            /**
+             * @description Seconds after the canary went out without that share: the campaign pauses (CANARY_FAILED)
+             * @example 600
+             */
+            waitSeconds: number;
+        };
         CreateCampaignDto: {
+            /** @description Messages are handed to Mitto only inside this window of the recipient's local time; outside it they wait (still queued) */
+            sendWindow?: components["schemas"]["SendWindowDto"] | null;
+            /**
+             * Format: date-time
+             * @description Messages not handed to Mitto before this become `expired` (credits returned); the campaign then ends
+             * @example 2026-12-01T18:00:00Z
+             */
+            expiresAt?: string | null;
+            /** @description The campaign pauses itself (pauseReason FAILURE_RATE) when recent outcomes fail too often */
+            autoPause?: components["schemas"]["AutoPauseDto"] | null;
+            /** @description Send the first `size` messages, then the rest only once enough of them are delivered */
+            canary?: components["schemas"]["CanaryDto"] | null;
             name: string;
             /** @description May hold {{placeholders}} filled from each recipient's variables */
             text: string;
@@ -755,6 +825,8 @@ export interface components {
             cancelled: number;
             /** @description Not sent: suppressed number or missing variable (refunded) */
             skipped: number;
+            /** @description Not handed to Mitto before the campaign's expiresAt (refunded) */
+            expired: number;
         };
         CampaignView: {
             /** Format: uuid */
@@ -774,6 +846,23 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            sendWindow: components["schemas"]["SendWindowDto"] | null;
+            /** Format: date-time */
+            expiresAt: string | null;
+            autoPause: components["schemas"]["AutoPauseDto"] | null;
+            canary: components["schemas"]["CanaryDto"] | null;
+            /**
+             * @description Why the campaign is paused (set while `paused`; resume clears it)
+             * @example null
+             * @enum {string|null}
+             */
+            pauseReason: "USER" | "FAILURE_RATE" | "CANARY_FAILED" | null;
+            /**
+             * @description With a canary: pending until enough of it is delivered (passed) or it timed out (failed); null without one
+             * @example pending
+             * @enum {string|null}
+             */
+            canaryState: "pending" | "passed" | "failed" | null;
             metrics: components["schemas"]["MetricsView"];
         };
         CampaignPageView: {
@@ -783,6 +872,18 @@ export interface components {
             limit: number;
         };
         UpdateCampaignDto: {
+            /** @description Messages are handed to Mitto only inside this window of the recipient's local time; outside it they wait (still queued) */
+            sendWindow?: components["schemas"]["SendWindowDto"] | null;
+            /**
+             * Format: date-time
+             * @description Messages not handed to Mitto before this become `expired` (credits returned); the campaign then ends
+             * @example 2026-12-01T18:00:00Z
+             */
+            expiresAt?: string | null;
+            /** @description The campaign pauses itself (pauseReason FAILURE_RATE) when recent outcomes fail too often */
+            autoPause?: components["schemas"]["AutoPauseDto"] | null;
+            /** @description Send the first `size` messages, then the rest only once enough of them are delivered */
+            canary?: components["schemas"]["CanaryDto"] | null;
             name?: string;
             text?: string;
             sender?: string;
@@ -855,7 +956,7 @@ export interface components {
             id: string;
             phone: string;
             /** @enum {string} */
-            status: "queued" | "sent" | "unknown" | "delivered" | "undelivered" | "failed" | "cancelled" | "skipped";
+            status: "queued" | "sent" | "unknown" | "delivered" | "undelivered" | "failed" | "cancelled" | "skipped" | "expired";
             providerMessageId: string | null;
             bulkId: string | null;
             retryCount: number;
@@ -1765,6 +1866,31 @@ export interface operations {
                      *           "completedAt": null,
                      *           "createdAt": "2026-03-01T16:20:00.000Z",
                      *           "updatedAt": "2026-03-02T09:03:12.000Z",
+                     *           "sendWindow": {
+                     *             "start": "09:00",
+                     *             "end": "20:00",
+                     *             "days": [
+                     *               1,
+                     *               2,
+                     *               3,
+                     *               4,
+                     *               5,
+                     *               6
+                     *             ],
+                     *             "timeZone": "recipient"
+                     *           },
+                     *           "expiresAt": "2026-03-04T20:00:00.000Z",
+                     *           "autoPause": {
+                     *             "maxFailureRate": 0.2,
+                     *             "minMessages": 100
+                     *           },
+                     *           "canary": {
+                     *             "size": 200,
+                     *             "minDeliveredRate": 0.9,
+                     *             "waitSeconds": 600
+                     *           },
+                     *           "pauseReason": null,
+                     *           "canaryState": "passed",
                      *           "metrics": {
                      *             "total": 20000,
                      *             "queued": 6200,
@@ -1774,7 +1900,8 @@ export interface operations {
                      *             "undelivered": 40,
                      *             "failed": 25,
                      *             "cancelled": 0,
-                     *             "skipped": 35
+                     *             "skipped": 35,
+                     *             "expired": 0
                      *           }
                      *         }
                      *       ],
@@ -1857,6 +1984,31 @@ export interface operations {
                      *       "completedAt": null,
                      *       "createdAt": "2026-03-01T16:20:00.000Z",
                      *       "updatedAt": "2026-03-01T16:20:00.000Z",
+                     *       "sendWindow": {
+                     *         "start": "09:00",
+                     *         "end": "20:00",
+                     *         "days": [
+                     *           1,
+                     *           2,
+                     *           3,
+                     *           4,
+                     *           5,
+                     *           6
+                     *         ],
+                     *         "timeZone": "recipient"
+                     *       },
+                     *       "expiresAt": "2026-03-04T20:00:00.000Z",
+                     *       "autoPause": {
+                     *         "maxFailureRate": 0.2,
+                     *         "minMessages": 100
+                     *       },
+                     *       "canary": {
+                     *         "size": 200,
+                     *         "minDeliveredRate": 0.9,
+                     *         "waitSeconds": 600
+                     *       },
+                     *       "pauseReason": null,
+                     *       "canaryState": null,
                      *       "metrics": {
                      *         "total": 0,
                      *         "queued": 0,
@@ -1866,7 +2018,8 @@ export interface operations {
                      *         "undelivered": 0,
                      *         "failed": 0,
                      *         "cancelled": 0,
-                     *         "skipped": 0
+                     *         "skipped": 0,
+                     *         "expired": 0
                      *       }
                      *     }
                      */
@@ -1951,6 +2104,31 @@ export interface operations {
                      *       "completedAt": null,
                      *       "createdAt": "2026-03-01T16:20:00.000Z",
                      *       "updatedAt": "2026-03-02T09:03:12.000Z",
+                     *       "sendWindow": {
+                     *         "start": "09:00",
+                     *         "end": "20:00",
+                     *         "days": [
+                     *           1,
+                     *           2,
+                     *           3,
+                     *           4,
+                     *           5,
+                     *           6
+                     *         ],
+                     *         "timeZone": "recipient"
+                     *       },
+                     *       "expiresAt": "2026-03-04T20:00:00.000Z",
+                     *       "autoPause": {
+                     *         "maxFailureRate": 0.2,
+                     *         "minMessages": 100
+                     *       },
+                     *       "canary": {
+                     *         "size": 200,
+                     *         "minDeliveredRate": 0.9,
+                     *         "waitSeconds": 600
+                     *       },
+                     *       "pauseReason": null,
+                     *       "canaryState": "passed",
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 6200,
@@ -1960,7 +2138,8 @@ export interface operations {
                      *         "undelivered": 40,
                      *         "failed": 25,
                      *         "cancelled": 0,
-                     *         "skipped": 35
+                     *         "skipped": 35,
+                     *         "expired": 0
                      *       }
                      *     }
                      */
@@ -2107,6 +2286,31 @@ export interface operations {
                      *       "completedAt": null,
                      *       "createdAt": "2026-03-01T16:20:00.000Z",
                      *       "updatedAt": "2026-03-01T16:20:00.000Z",
+                     *       "sendWindow": {
+                     *         "start": "09:00",
+                     *         "end": "20:00",
+                     *         "days": [
+                     *           1,
+                     *           2,
+                     *           3,
+                     *           4,
+                     *           5,
+                     *           6
+                     *         ],
+                     *         "timeZone": "recipient"
+                     *       },
+                     *       "expiresAt": "2026-03-04T20:00:00.000Z",
+                     *       "autoPause": {
+                     *         "maxFailureRate": 0.2,
+                     *         "minMessages": 100
+                     *       },
+                     *       "canary": {
+                     *         "size": 200,
+                     *         "minDeliveredRate": 0.9,
+                     *         "waitSeconds": 600
+                     *       },
+                     *       "pauseReason": null,
+                     *       "canaryState": null,
                      *       "metrics": {
                      *         "total": 0,
                      *         "queued": 0,
@@ -2116,7 +2320,8 @@ export interface operations {
                      *         "undelivered": 0,
                      *         "failed": 0,
                      *         "cancelled": 0,
-                     *         "skipped": 0
+                     *         "skipped": 0,
+                     *         "expired": 0
                      *       }
                      *     }
                      */
@@ -2410,6 +2615,31 @@ export interface operations {
                      *       "completedAt": null,
                      *       "createdAt": "2026-03-01T16:20:00.000Z",
                      *       "updatedAt": "2026-03-01T16:25:00.000Z",
+                     *       "sendWindow": {
+                     *         "start": "09:00",
+                     *         "end": "20:00",
+                     *         "days": [
+                     *           1,
+                     *           2,
+                     *           3,
+                     *           4,
+                     *           5,
+                     *           6
+                     *         ],
+                     *         "timeZone": "recipient"
+                     *       },
+                     *       "expiresAt": "2026-03-04T20:00:00.000Z",
+                     *       "autoPause": {
+                     *         "maxFailureRate": 0.2,
+                     *         "minMessages": 100
+                     *       },
+                     *       "canary": {
+                     *         "size": 200,
+                     *         "minDeliveredRate": 0.9,
+                     *         "waitSeconds": 600
+                     *       },
+                     *       "pauseReason": null,
+                     *       "canaryState": null,
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 20000,
@@ -2419,7 +2649,8 @@ export interface operations {
                      *         "undelivered": 0,
                      *         "failed": 0,
                      *         "cancelled": 0,
-                     *         "skipped": 0
+                     *         "skipped": 0,
+                     *         "expired": 0
                      *       }
                      *     }
                      */
@@ -2523,6 +2754,31 @@ export interface operations {
                      *         "completedAt": null,
                      *         "createdAt": "2026-03-01T16:20:00.000Z",
                      *         "updatedAt": "2026-03-02T09:03:12.000Z",
+                     *         "sendWindow": {
+                     *           "start": "09:00",
+                     *           "end": "20:00",
+                     *           "days": [
+                     *             1,
+                     *             2,
+                     *             3,
+                     *             4,
+                     *             5,
+                     *             6
+                     *           ],
+                     *           "timeZone": "recipient"
+                     *         },
+                     *         "expiresAt": "2026-03-04T20:00:00.000Z",
+                     *         "autoPause": {
+                     *           "maxFailureRate": 0.2,
+                     *           "minMessages": 100
+                     *         },
+                     *         "canary": {
+                     *           "size": 200,
+                     *           "minDeliveredRate": 0.9,
+                     *           "waitSeconds": 600
+                     *         },
+                     *         "pauseReason": null,
+                     *         "canaryState": "passed",
                      *         "metrics": {
                      *           "total": 20000,
                      *           "queued": 6200,
@@ -2532,7 +2788,8 @@ export interface operations {
                      *           "undelivered": 40,
                      *           "failed": 25,
                      *           "cancelled": 0,
-                     *           "skipped": 35
+                     *           "skipped": 35,
+                     *           "expired": 0
                      *         }
                      *       },
                      *       "metrics": {
@@ -2544,7 +2801,8 @@ export interface operations {
                      *         "undelivered": 40,
                      *         "failed": 25,
                      *         "cancelled": 0,
-                     *         "skipped": 35
+                     *         "skipped": 35,
+                     *         "expired": 0
                      *       },
                      *       "progress": 0.69,
                      *       "creditsReserved": 7600,
@@ -2659,6 +2917,31 @@ export interface operations {
                      *       "completedAt": null,
                      *       "createdAt": "2026-03-01T16:20:00.000Z",
                      *       "updatedAt": "2026-03-02T09:03:30.000Z",
+                     *       "sendWindow": {
+                     *         "start": "09:00",
+                     *         "end": "20:00",
+                     *         "days": [
+                     *           1,
+                     *           2,
+                     *           3,
+                     *           4,
+                     *           5,
+                     *           6
+                     *         ],
+                     *         "timeZone": "recipient"
+                     *       },
+                     *       "expiresAt": "2026-03-04T20:00:00.000Z",
+                     *       "autoPause": {
+                     *         "maxFailureRate": 0.2,
+                     *         "minMessages": 100
+                     *       },
+                     *       "canary": {
+                     *         "size": 200,
+                     *         "minDeliveredRate": 0.9,
+                     *         "waitSeconds": 600
+                     *       },
+                     *       "pauseReason": "USER",
+                     *       "canaryState": "passed",
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 6200,
@@ -2668,7 +2951,8 @@ export interface operations {
                      *         "undelivered": 40,
                      *         "failed": 25,
                      *         "cancelled": 0,
-                     *         "skipped": 35
+                     *         "skipped": 35,
+                     *         "expired": 0
                      *       }
                      *     }
                      */
@@ -2753,6 +3037,31 @@ export interface operations {
                      *       "completedAt": null,
                      *       "createdAt": "2026-03-01T16:20:00.000Z",
                      *       "updatedAt": "2026-03-02T09:03:12.000Z",
+                     *       "sendWindow": {
+                     *         "start": "09:00",
+                     *         "end": "20:00",
+                     *         "days": [
+                     *           1,
+                     *           2,
+                     *           3,
+                     *           4,
+                     *           5,
+                     *           6
+                     *         ],
+                     *         "timeZone": "recipient"
+                     *       },
+                     *       "expiresAt": "2026-03-04T20:00:00.000Z",
+                     *       "autoPause": {
+                     *         "maxFailureRate": 0.2,
+                     *         "minMessages": 100
+                     *       },
+                     *       "canary": {
+                     *         "size": 200,
+                     *         "minDeliveredRate": 0.9,
+                     *         "waitSeconds": 600
+                     *       },
+                     *       "pauseReason": null,
+                     *       "canaryState": "passed",
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 6200,
@@ -2762,7 +3071,8 @@ export interface operations {
                      *         "undelivered": 40,
                      *         "failed": 25,
                      *         "cancelled": 0,
-                     *         "skipped": 35
+                     *         "skipped": 35,
+                     *         "expired": 0
                      *       }
                      *     }
                      */
@@ -2847,6 +3157,31 @@ export interface operations {
                      *       "completedAt": "2026-03-02T09:04:00.000Z",
                      *       "createdAt": "2026-03-01T16:20:00.000Z",
                      *       "updatedAt": "2026-03-02T09:04:00.000Z",
+                     *       "sendWindow": {
+                     *         "start": "09:00",
+                     *         "end": "20:00",
+                     *         "days": [
+                     *           1,
+                     *           2,
+                     *           3,
+                     *           4,
+                     *           5,
+                     *           6
+                     *         ],
+                     *         "timeZone": "recipient"
+                     *       },
+                     *       "expiresAt": "2026-03-04T20:00:00.000Z",
+                     *       "autoPause": {
+                     *         "maxFailureRate": 0.2,
+                     *         "minMessages": 100
+                     *       },
+                     *       "canary": {
+                     *         "size": 200,
+                     *         "minDeliveredRate": 0.9,
+                     *         "waitSeconds": 600
+                     *       },
+                     *       "pauseReason": null,
+                     *       "canaryState": "passed",
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 0,
@@ -2856,7 +3191,8 @@ export interface operations {
                      *         "undelivered": 40,
                      *         "failed": 25,
                      *         "cancelled": 6200,
-                     *         "skipped": 35
+                     *         "skipped": 35,
+                     *         "expired": 0
                      *       }
                      *     }
                      */
@@ -2942,6 +3278,31 @@ export interface operations {
                      *         "completedAt": null,
                      *         "createdAt": "2026-03-01T16:20:00.000Z",
                      *         "updatedAt": "2026-03-02T09:03:12.000Z",
+                     *         "sendWindow": {
+                     *           "start": "09:00",
+                     *           "end": "20:00",
+                     *           "days": [
+                     *             1,
+                     *             2,
+                     *             3,
+                     *             4,
+                     *             5,
+                     *             6
+                     *           ],
+                     *           "timeZone": "recipient"
+                     *         },
+                     *         "expiresAt": "2026-03-04T20:00:00.000Z",
+                     *         "autoPause": {
+                     *           "maxFailureRate": 0.2,
+                     *           "minMessages": 100
+                     *         },
+                     *         "canary": {
+                     *           "size": 200,
+                     *           "minDeliveredRate": 0.9,
+                     *           "waitSeconds": 600
+                     *         },
+                     *         "pauseReason": null,
+                     *         "canaryState": "passed",
                      *         "metrics": {
                      *           "total": 20000,
                      *           "queued": 6200,
@@ -2951,7 +3312,8 @@ export interface operations {
                      *           "undelivered": 40,
                      *           "failed": 25,
                      *           "cancelled": 0,
-                     *           "skipped": 35
+                     *           "skipped": 35,
+                     *           "expired": 0
                      *         }
                      *       },
                      *       "metrics": {
@@ -2963,7 +3325,8 @@ export interface operations {
                      *         "undelivered": 40,
                      *         "failed": 25,
                      *         "cancelled": 0,
-                     *         "skipped": 35
+                     *         "skipped": 35,
+                     *         "expired": 0
                      *       },
                      *       "progress": 0.69,
                      *       "creditsReserved": 7600,
@@ -3018,7 +3381,7 @@ export interface operations {
             query?: {
                 page?: number;
                 limit?: number;
-                status?: "queued" | "sent" | "unknown" | "delivered" | "undelivered" | "failed" | "cancelled" | "skipped";
+                status?: "queued" | "sent" | "unknown" | "delivered" | "undelivered" | "failed" | "cancelled" | "skipped" | "expired";
             };
             header?: never;
             path: {
@@ -3444,7 +3807,8 @@ export interface operations {
                      *         "undelivered": 40,
                      *         "failed": 25,
                      *         "cancelled": 0,
-                     *         "skipped": 35
+                     *         "skipped": 35,
+                     *         "expired": 0
                      *       }
                      *     }
                      */
@@ -3519,12 +3883,12 @@ export interface operations {
                 content: {
                     /**
                      * @example event: status
-                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35},"progress":0.69,"creditsReserved":7600,"sendMode":"bulk"}
+                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","sendWindow":{"start":"09:00","end":"20:00","days":[1,2,3,4,5,6],"timeZone":"recipient"},"expiresAt":"2026-03-04T20:00:00.000Z","autoPause":{"maxFailureRate":0.2,"minMessages":100},"canary":{"size":200,"minDeliveredRate":0.9,"waitSeconds":600},"pauseReason":null,"canaryState":"passed","metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35,"expired":0}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35,"expired":0},"progress":0.69,"creditsReserved":7600,"sendMode":"bulk"}
                      *
                      *     : heartbeat
                      *
                      *     event: status
-                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35},"progress":0.69,"creditsReserved":7600,"sendMode":"bulk"}
+                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","sendWindow":{"start":"09:00","end":"20:00","days":[1,2,3,4,5,6],"timeZone":"recipient"},"expiresAt":"2026-03-04T20:00:00.000Z","autoPause":{"maxFailureRate":0.2,"minMessages":100},"canary":{"size":200,"minDeliveredRate":0.9,"waitSeconds":600},"pauseReason":null,"canaryState":"passed","metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35,"expired":0}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35,"expired":0},"progress":0.69,"creditsReserved":7600,"sendMode":"bulk"}
                      */
                     "text/event-stream": string;
                 };

@@ -130,10 +130,10 @@ export class BatchLeases1764400000000 implements MigrationInterface {
  * charged or refunded classes — and it is linear in the rows moved: the join of the two transition
  * tables cost a 200-row result write ~3 ms of its ~5 ms (pg_stat_statements, docs/PERFORMANCE.md).
  */
-function statusMovedFunction(reserved: string[]): string {
+export function statusMovedFunction(reserved: string[], refundedStatuses = ['failed', 'cancelled', 'skipped']): string {
   const list = (xs: string[]) => `(${xs.map((x) => `'${x}'`).join(', ')})`;
   const charged = list(['sent', 'delivered', 'undelivered']);
-  const refunded = list(['failed', 'cancelled', 'skipped']);
+  const refunded = list(refundedStatuses);
   return `
     CREATE OR REPLACE FUNCTION campaign_messages_status_moved() RETURNS trigger LANGUAGE plpgsql AS $fn$
     -- reserved statuses: ${list(reserved)}

@@ -8,6 +8,8 @@ import type { PendingBatch } from './campaign-batches.repository.js';
 export interface OpenCampaign {
   id: string;
   status: string;
+  expires_at: Date | null;
+  canary_state: string | null;
   batch_count: number;
   dispatched_batches: number;
   dispatch_generation: number;
@@ -24,6 +26,12 @@ export interface DueCheck {
 }
 
 const ms = (param: string) => `make_interval(secs => ${param} / 1000.0)`;
+/**
+ * Proof that Mitto never had an unknown message: its worker died with the call in flight (a takeover
+ * made it unknown: INTERRUPTED, not an ambiguous answer to a call that surely left), and Mitto has since
+ * reported on a message of the campaign sent after that moment but never on this one.
+ */
+const EVIDENCE = `m.error_code = 'INTERRUPTED' AND t.last_report_sent_at > m.updated_at`;
 
 /**
  * The periodic side of campaign_batches: what recovery, unknown settlement and reconciliation read.
@@ -37,7 +45,7 @@ export class BatchRecoveryRepository {
   /** Campaigns started and not settled (ix_campaigns_open). */
   async openCampaigns(idleMs: number): Promise<OpenCampaign[]> {
     return queryRows<OpenCampaign>(this.db,
-      `SELECT id, status, batch_count, dispatched_batches, dispatch_generation, scheduled_at,
+      `SELECT id, status, batch_count, dispatched_batches, dispatch_generation, scheduled_at, expires_at, canary_state,
               coalesce(last_activity_at, started_at, updated_at) < now() - ${ms('$1')} AS idle
          FROM campaigns WHERE settled_at IS NULL AND status <> 'draft'`,
       [idleMs],
@@ -47,13 +55,14 @@ export class BatchRecoveryRepository {
   /**
    * Pending batches that nobody holds and that may have lost their job: `abandoned` ones, whose holder's
    * lease ran out `graceMs` ago without a release (it died or lost contact) — and, with `all` (an idle
-   * campaign), every one whose lease is free or expired.
+   * campaign), every one whose lease is free or expired. Batches waiting for a send window or behind a
+   * canary (`not_before` ahead) are not looked at until then: a waiting campaign costs no Redis lookups.
    */
   async unheld(campaignId: string, all: boolean, graceMs: number, limit: number): Promise<Array<PendingBatch & { abandoned: boolean }>> {
     return queryRows<PendingBatch & { abandoned: boolean }>(this.db,
       `SELECT batch, job_round AS "jobRound", lease_expires_at < now() - ${ms('$3')} AS abandoned
          FROM campaign_batches
-        WHERE campaign_id = $1 AND state = 'pending'
+        WHERE campaign_id = $1 AND state = 'pending' AND (not_before IS NULL OR not_before <= now())
           AND (lease_expires_at < now() - ${ms('$3')} OR ($2 AND (lease_expires_at IS NULL OR lease_expires_at <= now())))
         ORDER BY batch LIMIT $4`,
       [campaignId, all, graceMs, limit],
@@ -101,10 +110,9 @@ export class BatchRecoveryRepository {
           FOR UPDATE OF b SKIP LOCKED
        ), moved AS (
          UPDATE campaign_messages m
-            SET status = CASE WHEN $1 OR t.last_report_sent_at > m.updated_at THEN 'queued' ELSE 'failed' END,
-                error_code = CASE WHEN t.last_report_sent_at > m.updated_at THEN 'RESENT_NOT_AT_MITTO'
-                                  WHEN $1 THEN 'RESENT_AFTER_UNKNOWN' ELSE 'UNCONFIRMED' END,
-                error_message = CASE WHEN $1 OR t.last_report_sent_at > m.updated_at THEN NULL ELSE 'No confirmation from Mitto in time' END,
+            SET status = CASE WHEN $1 OR (${EVIDENCE}) THEN 'queued' ELSE 'failed' END,
+                error_code = CASE WHEN ${EVIDENCE} THEN 'RESENT_NOT_AT_MITTO' WHEN $1 THEN 'RESENT_AFTER_UNKNOWN' ELSE 'UNCONFIRMED' END,
+                error_message = CASE WHEN $1 OR (${EVIDENCE}) THEN NULL ELSE 'No confirmation from Mitto in time' END,
                 updated_at = now()
            FROM target t
           WHERE m.campaign_id = t.campaign_id AND m.seq >= t.batch * t.batch_size AND m.seq < (t.batch + 1) * t.batch_size

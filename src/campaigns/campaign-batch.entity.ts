@@ -39,5 +39,7 @@ export class CampaignBatch {
   /** Next reconciliation lookup of its sent messages without a final status (null: nothing to check). */
   @Column('timestamptz', { name: 'check_at', nullable: true }) checkAt: Date | null;
   @Column('integer', { default: 0 }) checks: number;
+  /** All its queued messages wait (their send window, the canary): not leased before this. */
+  @Column('timestamptz', { name: 'not_before', nullable: true }) notBefore: Date | null;
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt: Date;
 }

@@ -4,6 +4,7 @@ import { preparedRows, queryRows } from '../database/sql.js';
 import type { AccountRow } from '../messaging/traffic-account-credentials.js';
 import type { SendMode } from './campaign-batch.entity.js';
 import type { BulkSending } from '../tenants/bulk-sending.js';
+import type { CanaryState, SendWindowSettings } from '../guard-rails/guard-rails.types.js';
 import type { MessageStatus } from './campaign-message.entity.js';
 
 /** Which batch, and which lease on it. */
@@ -16,6 +17,12 @@ export interface LeaseRef {
 /** Everything a batch needs to be sent, read in the statement that leases it. */
 export interface BatchContext extends AccountRow {
   bulk_sending: BulkSending;
+  send_window: SendWindowSettings | null;
+  expires_at: Date | null;
+  canary_state: CanaryState | null;
+  canary_until_seq: number | null;
+  /** The campaign has a guard rail judged after outcomes (auto-pause, or a canary still pending). */
+  guarded: boolean;
   text: string;
   sender: string;
   batch_size: number;
@@ -55,7 +62,10 @@ export interface PendingBatch {
   jobRound: number;
 }
 
-/** The marker's verdict: call now; the lease is gone; or the campaign stopped sending while we held it. */
+/**
+ * The marker's verdict: call now; the lease is gone; or the campaign stopped sending while we held it
+ * (`campaignStatus` is its status, or `expired` once past its expiresAt).
+ */
 export type MarkResult = { kind: 'ok' } | { kind: 'lost' } | { kind: 'stopped'; campaignStatus: string };
 
 const INTERRUPTED = `'A worker stopped while this message was being sent'`;
@@ -134,6 +144,8 @@ export class CampaignBatchesRepository {
        SELECT (SELECT count(*) FROM leased)::int AS leased, (SELECT prev_from FROM leased) AS prev_from, (SELECT prev_to FROM leased) AS prev_to,
               (SELECT list FROM queued) AS messages,
               c.status AS campaign_status, c.dispatch_generation AS generation, c.tenant_id, c.text, c.sender, c.batch_size,
+              c.send_window, c.expires_at, c.canary_state, c.canary_until_seq,
+              (c.auto_pause IS NOT NULL OR c.canary_state = 'pending') AS guarded,
               a.id AS account_id, a.mitto_traffic_account_id, a.api_key, a.rate_limit_per_second AS account_rps,
               t.rate_limit_per_second AS tenant_rps, t.bulk_sending, b.state, b.lease_expires_at
          FROM campaigns c
@@ -186,18 +198,19 @@ export class CampaignBatchesRepository {
       `UPDATE campaign_batches b
           SET inflight_from = $4, inflight_to = $5, lease_expires_at = now() + ${msInterval('$6')}, mode = $7, updated_at = now()
         WHERE b.campaign_id = $1 AND b.batch = $2 AND b.lease_token = $3
-          AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.status = 'sending')
+          AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.status = 'sending' AND (c.expires_at IS NULL OR c.expires_at > now()))
         RETURNING 1`,
       [ref.campaignId, ref.batch, ref.token, fromSeq, toSeq, leaseMs, mode],
     );
     if (rows.length > 0) return { kind: 'ok' };
-    const [state] = await queryRows<{ held: boolean; status: string }>(this.db,
-      `SELECT c.status, EXISTS (SELECT 1 FROM campaign_batches b WHERE b.campaign_id = $1 AND b.batch = $2
-                                  AND b.lease_token = $3) AS held
+    const [state] = await queryRows<{ held: boolean; status: string; expired: boolean }>(this.db,
+      `SELECT c.status, c.expires_at IS NOT NULL AND c.expires_at <= now() AS expired,
+              EXISTS (SELECT 1 FROM campaign_batches b WHERE b.campaign_id = $1 AND b.batch = $2 AND b.lease_token = $3) AS held
          FROM campaigns c WHERE c.id = $1`,
       [ref.campaignId, ref.batch, ref.token],
     );
-    return state?.held ? { kind: 'stopped', campaignStatus: state.status } : { kind: 'lost' };
+    if (!state?.held) return { kind: 'lost' };
+    return { kind: 'stopped', campaignStatus: state.expired ? 'expired' : state.status };
   }
 
   /** Extends the lease while its holder works (timer); false when it is no longer ours (taken over or released). */
@@ -222,7 +235,7 @@ export class CampaignBatchesRepository {
     ref: LeaseRef,
     outcomes: MessageOutcome[],
     meta: { bulkId: string | null; attempt: number; reconcileAfterMs: number },
-    release?: { done: boolean },
+    release?: { done: boolean; notBefore?: Date | 'held' | null },
   ): Promise<{ written: number; pendingLeft: number }> {
     const anySent = outcomes.some((o) => o.status === 'sent');
     const anyUnknown = outcomes.some((o) => o.status === 'unknown');
@@ -251,6 +264,8 @@ export class CampaignBatchesRepository {
                 inflight_from = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.inflight_from END,
                 inflight_to = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.inflight_to END,
                 state = CASE WHEN $11 AND $12 AND b.lease_token = $3 THEN 'done' ELSE b.state END,
+                -- messages left waiting (their send window, behind the canary): not leased before this
+                not_before = CASE WHEN $11 AND b.lease_token = $3 THEN $16::timestamptz ELSE b.not_before END,
                 first_sent_at = CASE WHEN $13 THEN coalesce(b.first_sent_at, now()) ELSE b.first_sent_at END,
                 check_at = CASE WHEN $13 THEN coalesce(b.check_at, now() + ${msInterval('$15')}) ELSE b.check_at END,
                 unknown_at = CASE WHEN $14 THEN coalesce(b.unknown_at, now()) ELSE b.unknown_at END,
@@ -278,6 +293,7 @@ export class CampaignBatchesRepository {
         anySent,
         anyUnknown,
         meta.reconcileAfterMs,
+        release?.notBefore === 'held' ? 'infinity' : (release?.notBefore?.toISOString() ?? null),
       ],
     );
     return { written: row.written, pendingLeft: row.pending_left };
@@ -285,10 +301,10 @@ export class CampaignBatchesRepository {
 
   /**
    * Moves the queued messages of every batch in [fromBatch, toBatch) that nobody holds to `status`
-   * (`cancelled`), leaving held batches to their holders; the marker of an abandoned lease still becomes
+   * (`cancelled`, `expired`), leaving held batches to their holders; the marker of an abandoned lease still becomes
    * `unknown`. One statement per chunk; callers walk a campaign once, by batch number.
    */
-  async settleFreeBatches(campaignId: string, fromBatch: number, toBatch: number, status: 'cancelled', code: string): Promise<{ batches: number; messages: number }> {
+  async settleFreeBatches(campaignId: string, fromBatch: number, toBatch: number, status: 'cancelled' | 'expired', code: string): Promise<{ batches: number; messages: number }> {
     const [row] = await queryRows<{ batches: number; messages: number }>(this.db,
       `WITH target AS (
          SELECT b.batch, b.inflight_from, b.inflight_to FROM campaign_batches b
@@ -300,6 +316,11 @@ export class CampaignBatchesRepository {
       [campaignId, fromBatch, toBatch, status, code],
     );
     return row;
+  }
+
+  /** Batches held behind a canary (not_before = infinity) may be leased again: it passed, or the user resumed. */
+  async releaseCanaryHold(campaignId: string): Promise<void> {
+    await this.db.query(`UPDATE campaign_batches SET not_before = NULL WHERE campaign_id = $1 AND not_before = 'infinity'`, [campaignId]);
   }
 
   /** Ends a lease without outcomes (pause, rate limit, shutdown): the batch stays pending for the next job. */

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { preparedRows, queryRows } from '../database/sql.js';
 import { ConfigService } from '@nestjs/config';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
 import { AppError } from '../common/app-error.js';
 import { CreditsService } from '../tenants/credits.service.js';
@@ -11,6 +11,8 @@ import { CampaignsService } from './campaigns.service.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
 import { CampaignBatchesRepository } from './campaign-batches.repository.js';
 import { BatchRecoveryRepository } from './batch-recovery.repository.js';
+import { CampaignGuardRailsRepository } from './campaign-guard-rails.repository.js';
+import { EMPTY_WINDOW } from '../guard-rails/failure-rate.js';
 import type { CampaignStatusView, CampaignView } from './dto/campaign.dto.js';
 import { statusesAllowing, targetStatus } from './campaign-state.js';
 
@@ -34,6 +36,7 @@ export class CampaignLifecycleService {
     private readonly messageRows: CampaignMessagesRepository,
     private readonly batches: CampaignBatchesRepository,
     private readonly recovery: BatchRecoveryRepository,
+    private readonly guardRails: CampaignGuardRailsRepository,
     private readonly credits: CreditsService,
     private readonly control: CampaignControlQueue,
     config: ConfigService<AppConfig, true>,
@@ -64,6 +67,9 @@ export class CampaignLifecycleService {
       const queued = (await this.messageRows.counts(c.id, tx)).find((r) => r.status === 'queued');
       const recipients = Number(queued?.messages ?? 0);
       if (recipients === 0) throw new AppError('NO_RECIPIENTS', 'The campaign has no recipient that can be sent to');
+      if (c.expiresAt && c.expiresAt.getTime() <= Date.now()) {
+        throw AppError.validation([{ field: 'expiresAt', message: 'expiresAt has passed: move it or remove it (PATCH) before sending' }]);
+      }
       const required = Number(queued?.segments ?? 0) * this.creditsPerSegment;
       if (!tenant.traffic_account_id) {
         throw new AppError('SERVICE_UNAVAILABLE', 'No Mitto traffic account is assigned to this tenant; ask an administrator');
@@ -82,6 +88,9 @@ export class CampaignLifecycleService {
         creditsHeld: true,
         creditsReserved: required,
         creditsPerSegment: this.creditsPerSegment,
+        pauseReason: null,
+        failureWindow: c.autoPause ? EMPTY_WINDOW : null,
+        ...(await this.canaryStart(tx, c, recipients)),
         updatedAt: new Date(),
       };
       await tx.update(Campaign, { id: c.id }, changes);
@@ -134,7 +143,7 @@ export class CampaignLifecycleService {
   }
 
   async pause(tenantId: string, id: string): Promise<CampaignView> {
-    return this.campaigns.view(await this.transition(tenantId, id, 'pause'));
+    return this.campaigns.view(await this.transition(tenantId, id, 'pause', `, pause_reason = 'USER'`));
   }
 
   /**
@@ -142,7 +151,22 @@ export class CampaignLifecycleService {
    * still finishing its call keeps its lease; the new job waits for it, so nobody is sent twice.
    */
   async resume(tenantId: string, id: string): Promise<CampaignView> {
-    const campaign = await this.transition(tenantId, id, 'resume', `, dispatched_batches = 0, dispatch_generation = dispatch_generation + 1`);
+    const campaign = await this.transition(
+      tenantId,
+      id,
+      'resume',
+      // The user overrides a failed canary (the rest may go out now) and restarts the failure-rate window
+      // from here, so the outcomes that paused the campaign do not pause it again at once.
+      `, pause_reason = NULL, dispatched_batches = 0, dispatch_generation = dispatch_generation + 1,
+         canary_state = CASE WHEN canary_state = 'failed' THEN 'passed' ELSE canary_state END,
+         failure_window = CASE WHEN auto_pause IS NULL THEN NULL ELSE (
+           SELECT jsonb_build_object('aTotal', t, 'aBad', b, 'bTotal', t, 'bBad', b) FROM (
+             SELECT coalesce(sum(messages) FILTER (WHERE status IN ('sent', 'delivered', 'undelivered', 'failed')), 0) AS t,
+                    coalesce(sum(messages) FILTER (WHERE status IN ('failed', 'undelivered')), 0) AS b
+               FROM campaign_message_counts WHERE campaign_id = campaigns.id) k) END`,
+    );
+    // Batches a failed canary held back may be leased again (the canary now counts as passed).
+    if (campaign.canaryState === 'passed') await this.batches.releaseCanaryHold(campaign.id);
     await this.handOff(campaign);
     return this.campaigns.view(campaign);
   }
@@ -220,6 +244,16 @@ export class CampaignLifecycleService {
       [campaignId],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * The canary of a starting campaign: its first `size` queued messages (those below `canaryUntilSeq`).
+   * A canary as large as the campaign holds nothing back: it counts as passed from the start.
+   */
+  private async canaryStart(tx: EntityManager, c: Campaign, recipients: number): Promise<Partial<Campaign>> {
+    if (!c.canary) return { canaryState: null, canaryUntilSeq: null, canaryMessages: null, canarySentAt: null };
+    const { untilSeq, messages } = await this.guardRails.canaryBoundary(tx, c.id, c.canary.size, c.nextSeq);
+    return { canaryState: messages < recipients ? 'pending' : 'passed', canaryUntilSeq: untilSeq, canaryMessages: messages, canarySentAt: null };
   }
 
   /** Hands a sending campaign to the dispatcher (idempotent: the job id is per generation). */

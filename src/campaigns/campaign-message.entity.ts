@@ -1,7 +1,7 @@
 import { Check, Column, Entity, PrimaryColumn, Unique } from 'typeorm';
 
 export const MESSAGE_STATUSES = [
-  'queued', 'sent', 'unknown', 'delivered', 'undelivered', 'failed', 'cancelled', 'skipped',
+  'queued', 'sent', 'unknown', 'delivered', 'undelivered', 'failed', 'cancelled', 'skipped', 'expired',
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
@@ -12,7 +12,7 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 @Entity('campaign_messages')
 @Unique('uq_campaign_messages_campaign_seq', ['campaignId', 'seq'])
 @Unique('uq_campaign_messages_campaign_phone', ['campaignId', 'phone'])
-@Check('ck_campaign_messages_status', `status IN ('queued', 'sent', 'unknown', 'delivered', 'undelivered', 'failed', 'cancelled', 'skipped')`)
+@Check('ck_campaign_messages_status', `status IN ('queued', 'sent', 'unknown', 'delivered', 'undelivered', 'failed', 'cancelled', 'skipped', 'expired')`)
 // Nothing indexes a column that sending or a delivery report changes (status, provider id): periodic work
 // is found through campaign_batches, provider ids through campaign_message_provider_ids, and pages are
 // half filled (fillfactor 50, see the batch-leases migration), so those updates stay HOT.

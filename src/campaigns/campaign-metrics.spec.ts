@@ -9,7 +9,7 @@ describe('campaign metrics', () => {
       { status: 'delivered', messages: '2' },
       { status: 'failed', messages: '1' },
     ]);
-    expect(m).toEqual({ total: 11, queued: 5, sent: 3, unknown: 0, delivered: 2, undelivered: 0, failed: 1, cancelled: 0, skipped: 0 });
+    expect(m).toEqual({ total: 11, queued: 5, sent: 3, unknown: 0, delivered: 2, undelivered: 0, failed: 1, cancelled: 0, skipped: 0, expired: 0 });
   });
 
   it('progress counts messages that left queued', () => {

@@ -11,6 +11,7 @@ const allowed: Record<CampaignAction, CampaignStatus[]> = {
   resume: ['paused'],
   cancel: ['draft', 'scheduled', 'sending', 'paused'],
   finish: ['sending'],
+  expire: ['sending', 'paused'],
 };
 
 describe('campaign state machine', () => {
@@ -26,6 +27,7 @@ describe('campaign state machine', () => {
     expect(targetStatus('resume')).toBe('sending');
     expect(targetStatus('cancel')).toBe('cancelled');
     expect(targetStatus('schedule')).toBe('scheduled');
+    expect(targetStatus('expire')).toBe('completed');
   });
 
   it('nothing leaves a terminal status', () => {

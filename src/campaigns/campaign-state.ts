@@ -6,7 +6,7 @@ export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'sending', 'paused', 'co
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
 export type CampaignAction =
-  | 'edit' | 'delete' | 'add-recipients' | 'schedule' | 'enqueue' | 'pause' | 'resume' | 'cancel' | 'finish';
+  | 'edit' | 'delete' | 'add-recipients' | 'schedule' | 'enqueue' | 'pause' | 'resume' | 'cancel' | 'finish' | 'expire';
 
 const ALLOWED: Record<CampaignAction, readonly CampaignStatus[]> = {
   edit: ['draft', 'scheduled'],
@@ -18,6 +18,8 @@ const ALLOWED: Record<CampaignAction, readonly CampaignStatus[]> = {
   resume: ['paused'],
   cancel: ['draft', 'scheduled', 'sending', 'paused'],
   finish: ['sending'],
+  // Past its expiresAt with nothing left: ends, even while paused.
+  expire: ['sending', 'paused'],
 };
 
 const TARGET: Partial<Record<CampaignAction, CampaignStatus>> = {
@@ -26,6 +28,7 @@ const TARGET: Partial<Record<CampaignAction, CampaignStatus>> = {
   pause: 'paused',
   resume: 'sending',
   cancel: 'cancelled',
+  expire: 'completed',
 };
 
 export function canPerform(status: CampaignStatus, action: CampaignAction): boolean {

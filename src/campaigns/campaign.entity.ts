@@ -2,12 +2,15 @@ import { Check, Column, ForeignKey, CreateDateColumn, Entity, Index, PrimaryGene
 import { bigintColumn, Tenant } from '../tenants/tenant.entity.js';
 import { TrafficAccount } from '../tenants/traffic-account.entity.js';
 import type { CampaignStatus } from './campaign-state.js';
+import type { AutoPauseSettings, CanarySettings, CanaryState, FailureWindow, PauseReason, SendWindowSettings } from '../guard-rails/guard-rails.types.js';
 
 /** A campaign. Sending bookkeeping (`batch*`, `dispatch*`, `credits*`) is owned by the messaging module. */
 @Entity('campaigns')
 @Check('ck_campaigns_status', `status IN ('draft', 'scheduled', 'sending', 'paused', 'completed', 'failed', 'cancelled')`)
 @Check('ck_campaigns_credits_reserved', 'credits_reserved >= 0')
 @Check('ck_campaigns_batch_size', 'batch_size IS NULL OR batch_size > 0')
+@Check('ck_campaigns_pause_reason', `pause_reason IS NULL OR pause_reason IN ('USER', 'FAILURE_RATE', 'CANARY_FAILED')`)
+@Check('ck_campaigns_canary_state', `canary_state IS NULL OR canary_state IN ('pending', 'passed', 'failed')`)
 // Declared for the reader; their exact shape (DESC order, partial predicate) lives in the migration.
 @Index('ix_campaigns_tenant_created', { synchronize: false })
 @Index('ix_campaigns_open', { synchronize: false })
@@ -41,6 +44,19 @@ export class Campaign {
   @Column('timestamptz', { name: 'settled_at', nullable: true }) settledAt: Date | null;
   /** Send time of the latest message Mitto has reported on (delivery reports flow up to here). */
   @Column('timestamptz', { name: 'last_report_sent_at', nullable: true }) lastReportSentAt: Date | null;
+  // Guard rails (docs/ARCHITECTURE.md, "Guard rails"): settings, then the state they keep.
+  @Column('jsonb', { name: 'send_window', nullable: true }) sendWindow: SendWindowSettings | null;
+  @Column('timestamptz', { name: 'expires_at', nullable: true }) expiresAt: Date | null;
+  @Column('jsonb', { name: 'auto_pause', nullable: true }) autoPause: AutoPauseSettings | null;
+  @Column('jsonb', { nullable: true }) canary: CanarySettings | null;
+  @Column('text', { name: 'pause_reason', nullable: true }) pauseReason: PauseReason | null;
+  @Column('text', { name: 'canary_state', nullable: true }) canaryState: CanaryState | null;
+  /** Messages with a smaller seq are the canary. */
+  @Column('integer', { name: 'canary_until_seq', nullable: true }) canaryUntilSeq: number | null;
+  @Column('integer', { name: 'canary_messages', nullable: true }) canaryMessages: number | null;
+  @Column('timestamptz', { name: 'canary_sent_at', nullable: true }) canarySentAt: Date | null;
+  /** Two checkpoints of the outcome counters: the failure rate is judged on what happened since the older. */
+  @Column('jsonb', { name: 'failure_window', nullable: true }) failureWindow: FailureWindow | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

@@ -16,7 +16,7 @@ import {
 } from './dto/campaign.dto.js';
 import { AddRecipientsDto, ImportResultView } from './dto/recipients.dto.js';
 import {
-  CAMPAIGN_PAGE, CAMPAIGN_STATUS, CANCELLED_CAMPAIGN, CREATE_CAMPAIGN_BODY, DRAFT_CAMPAIGN, ESTIMATE, IMPORT_RESULT, MESSAGE_PAGE,
+  CAMPAIGN_PAGE, CAMPAIGN_STATUS, CANCELLED_CAMPAIGN, CREATE_CAMPAIGN_BODY, CREATE_GUARDED_CAMPAIGN_BODY, DRAFT_CAMPAIGN, ESTIMATE, IMPORT_RESULT, MESSAGE_PAGE,
   PAUSED_CAMPAIGN, RECIPIENTS_CSV_BODY, RECIPIENTS_JSON_BODY, SCHEDULED_CAMPAIGN, SCHEDULE_BODY, SENDING_CAMPAIGN, UPDATE_CAMPAIGN_BODY,
 } from './dto/campaign.examples.js';
 
@@ -39,7 +39,13 @@ export class CampaignsController {
     summary: 'Create a campaign',
     description: 'Creates a `draft`. `text` may hold `{{placeholders}}` filled from each recipient\'s `variables`; `sender` defaults to the traffic account\'s. Add recipients next, then estimate, schedule or enqueue.',
   })
-  @ApiBody({ type: CreateCampaignDto, examples: { campaign: { summary: 'A personalised campaign', value: CREATE_CAMPAIGN_BODY } } })
+  @ApiBody({
+    type: CreateCampaignDto,
+    examples: {
+      campaign: { summary: 'A personalised campaign', value: CREATE_CAMPAIGN_BODY },
+      guarded: { summary: 'With guard rails: send window, expiry, auto-pause, canary', value: CREATE_GUARDED_CAMPAIGN_BODY },
+    },
+  })
   @ApiCreatedResponse({ type: CampaignView, description: 'The new draft', example: DRAFT_CAMPAIGN })
   @ApiErrors('VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE')
   create(@CurrentTenant() t: AuthTenant, @Body() dto: CreateCampaignDto): Promise<CampaignView> {

@@ -11,6 +11,8 @@ import { CampaignMessagesRepository } from './campaign-messages.repository.js';
 import { CampaignBatchesRepository } from './campaign-batches.repository.js';
 import { BatchRecoveryRepository } from './batch-recovery.repository.js';
 import { CampaignMessagesCopyWriter } from './campaign-messages.copy-writer.js';
+import { CampaignGuardRailsRepository } from './campaign-guard-rails.repository.js';
+import { CampaignGuardRailsService } from './campaign-guard-rails.service.js';
 import { RecipientsImportService } from './recipients-import.service.js';
 import { RecipientsUploadService } from './recipients-upload.service.js';
 
@@ -20,8 +22,11 @@ import { RecipientsUploadService } from './recipients-upload.service.js';
   controllers: [CampaignsController],
   providers: [
     CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignMessagesCopyWriter, CampaignBatchesRepository,
-    BatchRecoveryRepository, RecipientsImportService, RecipientsUploadService,
+    BatchRecoveryRepository, RecipientsImportService, RecipientsUploadService, CampaignGuardRailsRepository, CampaignGuardRailsService,
   ],
-  exports: [CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignBatchesRepository, BatchRecoveryRepository],
+  exports: [
+    CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignBatchesRepository, BatchRecoveryRepository,
+    CampaignGuardRailsRepository, CampaignGuardRailsService,
+  ],
 })
 export class CampaignsModule {}

@@ -14,8 +14,10 @@ import { RecipientsImportService } from './recipients-import.service.js';
 import { metricsFromCounts, progressOf, type Metrics } from './campaign-metrics.js';
 import { usesBulk, type BulkSending } from '../tenants/bulk-sending.js';
 import type {
-  CampaignStatusView, CampaignView, CreateCampaignDto, EstimateView, ListCampaignsQuery, ListMessagesQuery, MessageView, UpdateCampaignDto,
+  CampaignStatusView, CampaignView, CreateCampaignDto, EstimateView, GuardRailsFields, ListCampaignsQuery, ListMessagesQuery, MessageView, UpdateCampaignDto,
 } from './dto/campaign.dto.js';
+import { DEFAULT_MIN_MESSAGES } from '../guard-rails/guard-rails.types.js';
+import { normalizeTimeZone } from '../guard-rails/time-zone.js';
 
 /** Campaign CRUD, views and read models (status, messages, estimate). State changes: CampaignLifecycleService. */
 @Injectable()
@@ -45,6 +47,7 @@ export class CampaignsService {
         sender: dto.sender ?? null,
         status: 'draft',
         scheduledAt,
+        ...guardRailChanges(dto),
       }),
     );
     return this.view(campaign);
@@ -87,6 +90,7 @@ export class CampaignsService {
       CampaignsService.assertCan(campaign, 'edit');
       if (dto.name !== undefined) campaign.name = dto.name;
       if (dto.sender !== undefined) campaign.sender = dto.sender;
+      Object.assign(campaign, guardRailChanges(dto));
       const textChanged = dto.text !== undefined && dto.text !== campaign.text;
       if (dto.text !== undefined) campaign.text = dto.text;
       await tx.save(campaign);
@@ -177,8 +181,35 @@ export function toCampaignView(c: Campaign, metrics: Metrics = metricsFromCounts
     completedAt: c.completedAt?.toISOString() ?? null,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
+    sendWindow: c.sendWindow,
+    expiresAt: c.expiresAt?.toISOString() ?? null,
+    autoPause: c.autoPause,
+    canary: c.canary,
+    pauseReason: c.status === 'paused' ? (c.pauseReason ?? 'USER') : null,
+    canaryState: c.canaryState,
     metrics,
   };
+}
+
+/** The guard-rail fields a create or PATCH sets: given ones as stored (defaults filled in), `null` removes. */
+function guardRailChanges(dto: GuardRailsFields): Partial<Campaign> {
+  const changes: Partial<Campaign> = {};
+  if (dto.sendWindow !== undefined) {
+    changes.sendWindow = dto.sendWindow && {
+      start: dto.sendWindow.start,
+      end: dto.sendWindow.end,
+      ...(dto.sendWindow.days ? { days: [...dto.sendWindow.days].sort((a, b) => a - b) } : {}),
+      timeZone: dto.sendWindow.timeZone && dto.sendWindow.timeZone !== 'recipient' ? normalizeTimeZone(dto.sendWindow.timeZone)! : 'recipient',
+    };
+  }
+  if (dto.expiresAt !== undefined) changes.expiresAt = dto.expiresAt === null ? null : new Date(dto.expiresAt);
+  if (dto.autoPause !== undefined) {
+    changes.autoPause = dto.autoPause && { maxFailureRate: dto.autoPause.maxFailureRate, minMessages: dto.autoPause.minMessages ?? DEFAULT_MIN_MESSAGES };
+  }
+  if (dto.canary !== undefined) {
+    changes.canary = dto.canary && { size: dto.canary.size, minDeliveredRate: dto.canary.minDeliveredRate, waitSeconds: dto.canary.waitSeconds };
+  }
+  return changes;
 }
 
 function toMessageView(m: CampaignMessage): MessageView {

@@ -33,7 +33,7 @@ export interface AppConfig {
     requestTimeoutMs: number;
     maxConnections: number;
   };
-  recipients: { defaultRegion: string; phoneValidation: 'fast' | 'library' };
+  recipients: { defaultRegion: string; phoneValidation: 'fast' | 'library'; defaultTimeZone: string };
   sending: {
     useBulk: boolean;
     batchSize: number;
@@ -91,7 +91,7 @@ export function buildConfig(raw: Record<string, unknown>): AppConfig {
       requestTimeoutMs: e.MITTO_REQUEST_TIMEOUT_MS,
       maxConnections: e.MITTO_MAX_CONNECTIONS,
     },
-    recipients: { defaultRegion: e.DEFAULT_PHONE_REGION, phoneValidation: e.PHONE_VALIDATION },
+    recipients: { defaultRegion: e.DEFAULT_PHONE_REGION, phoneValidation: e.PHONE_VALIDATION, defaultTimeZone: e.DEFAULT_TIME_ZONE },
     sending: {
       useBulk: e.USE_BULK_SMS,
       batchSize: e.SMS_BATCH_SIZE,

@@ -14,8 +14,12 @@ import {
   MinLength,
   ValidateIf,
   validateSync,
+  Validate,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
 } from 'class-validator';
 import { productionProblems } from './production-safety.js';
+import { isValidTimeZone } from '../guard-rails/time-zone.js';
 import { IsHostPortList } from './host-port-list.js';
 
 /**
@@ -35,6 +39,16 @@ const toList = ({ value }: { value: unknown }) =>
 
 /** A browser origin: scheme, host and optional port; no path, no trailing slash, no wildcard. */
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/;
+
+@ValidatorConstraint({ name: 'ianaTimeZone' })
+class IanaTimeZone implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && isValidTimeZone(value);
+  }
+  defaultMessage(): string {
+    return 'must be an IANA time zone such as "Europe/Zurich" or "UTC"';
+  }
+}
 
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
@@ -77,6 +91,8 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(1024) MITTO_MAX_CONNECTIONS = 64;
   @IsString() @Matches(/^[A-Z]{2}$/) DEFAULT_PHONE_REGION = 'CH';
   @IsIn(['fast', 'library']) PHONE_VALIDATION: 'fast' | 'library' = 'fast';
+  /** IANA zone of a recipient whose zone cannot be told from the number (send windows). */
+  @IsString() @Validate(IanaTimeZone) DEFAULT_TIME_ZONE = 'UTC';
 
   @Transform(toBool) @IsBoolean() USE_BULK_SMS = false;
   @Transform(toInt) @IsInt() @Min(1) @Max(1000) SMS_BATCH_SIZE = 200;

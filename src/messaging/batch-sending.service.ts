@@ -12,6 +12,8 @@ import { CampaignEvents } from '../events/campaign-events.js';
 import type { SendBatchJob } from '../queues/queue-names.js';
 import { BatchLease } from './batch-lease.js';
 import { SenderSelector } from './sender-selector.js';
+import { closedWindow, sendNow } from './send-now.js';
+import { CampaignGuardRailsService } from '../campaigns/campaign-guard-rails.service.js';
 import type { OutgoingSms, SendContext, SmsSender } from './sms-sender.js';
 import { accountCredentials } from './traffic-account-credentials.js';
 
@@ -19,6 +21,8 @@ import { accountCredentials } from './traffic-account-credentials.js';
 const FIRST_PERMIT_WAIT_MS = 250;
 /** Later calls of a batch (single flow) wait in place up to this, lease renewed meanwhile. */
 const NEXT_PERMIT_WAIT_MS = 5_000;
+/** A batch waiting for a send window comes back this long after it opens (clock skew between processes). */
+const WINDOW_MARGIN_MS = 200;
 /** A batch finishing with fewer other pending batches than this checks whether its campaign is done. */
 const FINISH_CHECK_BELOW = 8;
 /** A known outcome is written through database blips for up to this long (lease renewed meanwhile). */
@@ -62,6 +66,7 @@ export class BatchSendingService {
   private readonly leaseMs: number;
   private readonly reconcileAfterMs: number;
   private readonly backoffMs: number;
+  private readonly defaultZone: string;
   private stopping = false;
   private readonly inFlight = new Set<Promise<BatchRun>>();
 
@@ -72,12 +77,14 @@ export class BatchSendingService {
     private readonly metrics: MetricsService,
     private readonly events: CampaignEvents,
     private readonly senders: SenderSelector,
+    private readonly guardRails: CampaignGuardRailsService,
     private readonly config: ConfigService<AppConfig, true>,
   ) {
     const recovery = config.get('recovery', { infer: true });
     this.leaseMs = recovery.batchLeaseMs;
     this.reconcileAfterMs = recovery.reconcileAfterMs;
     this.backoffMs = config.get('sending', { infer: true }).backoffMs;
+    this.defaultZone = config.get('recipients', { infer: true }).defaultTimeZone;
   }
 
   /** Shutdown: batches stop before their next Mitto call and hand their lease back at once. */
@@ -130,23 +137,44 @@ export class BatchSendingService {
     const { campaignId } = lease.ref;
     const { apiKey, limits } = accountCredentials(ctx, this.config.get('rateLimits', { infer: true }), this.config.get('mitto', { infer: true }).defaultApiKey);
     if (!apiKey) this.logger.error({ campaignId }, 'traffic account has no API key and MITTO_API_KEY is not set');
-    const { outgoing, settled } = this.render(campaignId, ctx.text, queued);
+    const at = new Date();
+    if (ctx.expires_at && new Date(ctx.expires_at) <= at) {
+      await this.write(lease, [], null, attempt.attempt, { done: false });
+      await this.campaignStopped(lease, 'expired');
+      return { messages: queued.length, sent: 0 };
+    }
+    // Guard rails: messages outside their send window, or behind a pending canary, wait (still queued).
+    const plan = sendNow(queued, ctx, at, this.defaultZone);
+    const { outgoing, settled } = this.render(campaignId, ctx.text, plan.now);
     this.count(settled, sender.mode);
     const sendCtx: SendContext = { apiKey: apiKey ?? '', mittoTrafficAccountId: ctx.mitto_traffic_account_id, sender: ctx.sender };
     const calls = sender.prepare(sendCtx, outgoing);
     const run: BatchRun = { messages: queued.length, sent: 0 };
+    // How the lease ends when every call went out: done, or pending until the earliest window opening.
+    let nextOpening = plan.nextOpening;
+    const finalRelease = () => ({
+      done: nextOpening === null && !plan.heldByCanary,
+      notBefore: nextOpening ?? (plan.heldByCanary ? ('held' as const) : null),
+    });
 
     // Outcomes known but not written yet; every write carries what has accumulated.
     let pending: MessageOutcome[] = settled;
     let bulkId: string | null = null;
     let pendingLeft = Infinity;
-    const flush = async (release?: { done: boolean }) => {
+    const flush = async (release?: { done: boolean; notBefore?: Date | 'held' | null }) => {
       pendingLeft = await this.write(lease, pending, bulkId, attempt.attempt, release);
       pending = [];
     };
 
     for (let i = 0; i < calls.length; i++) {
       const call = calls[i];
+      // Single flow: a window may close while the batch goes through its calls; that message waits.
+      const closed = i > 0 && ctx.send_window ? closedWindow(call.messages, ctx, new Date(), this.defaultZone) : null;
+      if (closed) {
+        if (nextOpening === null || closed < nextOpening) nextOpening = closed;
+        if (i === calls.length - 1) await flush(finalRelease());
+        continue;
+      }
       const permit = await this.limiter.acquireWithin(limits, 1, i === 0 ? FIRST_PERMIT_WAIT_MS : NEXT_PERMIT_WAIT_MS);
       if (!permit.granted) {
         await flush({ done: false });
@@ -191,20 +219,28 @@ export class BatchSendingService {
       run.sent += report.outcomes.filter((o) => o.status === 'sent').length;
       this.count(report.outcomes, sender.mode);
       // Single flow: each message's outcome is written as soon as it is known; the last write ends the lease.
-      await flush(i === calls.length - 1 ? { done: true } : undefined);
+      await flush(i === calls.length - 1 ? finalRelease() : undefined);
       this.events.changed(campaignId);
     }
-    if (calls.length === 0) await flush({ done: true });
+    if (calls.length === 0) await flush(finalRelease());
+    if (ctx.guarded) await this.guardRails.afterOutcomes([campaignId]);
     // Only the campaign's last few batches can end it: each of them checks after its own write.
     if (pendingLeft < FINISH_CHECK_BELOW) await this.finish(campaignId);
+    // Messages waiting for their window: this job comes back when the first window opens (no polling).
+    if (nextOpening) throw new BatchDeferred(Math.max(0, nextOpening.getTime() - Date.now()) + WINDOW_MARGIN_MS, 'send window closed');
     return run;
   }
 
-  /** The campaign left `sending` while we held the batch: cancelled → its queued messages are cancelled too. */
+  /**
+   * The campaign left `sending` while we held the batch (we released it already): cancelled → its queued
+   * messages are cancelled; past its expiresAt → they expire; paused → they wait for the resume.
+   */
   private async campaignStopped(lease: BatchLease, campaignStatus: string): Promise<void> {
-    if (campaignStatus !== 'cancelled') return;
+    if (campaignStatus !== 'cancelled' && campaignStatus !== 'expired') return;
     const { campaignId, batch } = lease.ref;
-    const moved = await this.batches.settleFreeBatches(campaignId, batch, batch + 1, 'cancelled', 'CAMPAIGN_CANCELLED');
+    const moved = campaignStatus === 'cancelled'
+      ? await this.batches.settleFreeBatches(campaignId, batch, batch + 1, 'cancelled', 'CAMPAIGN_CANCELLED')
+      : await this.batches.settleFreeBatches(campaignId, batch, batch + 1, 'expired', 'EXPIRED');
     if (moved.messages > 0) this.events.changed(campaignId);
   }
 

@@ -27,16 +27,18 @@ export class CampaignDispatcherService {
     let added = 0;
     for (;;) {
       const [c] = await queryRows(this.db,
-        `SELECT status, batch_count, dispatched_batches, dispatch_generation FROM campaigns WHERE id = $1`,
+        `SELECT status, batch_count, batch_size, dispatched_batches, dispatch_generation, canary_state, canary_until_seq FROM campaigns WHERE id = $1`,
         [job.campaignId],
       );
       if (!c || c.status !== 'sending' || c.dispatch_generation !== job.generation) return added;
+      // A pending canary: only the batches holding canary messages go out; its pass dispatches the rest.
+      const end: number = c.canary_state === 'pending' ? Math.min(c.batch_count, Math.ceil(c.canary_until_seq / c.batch_size)) : c.batch_count;
       const from: number = c.dispatched_batches;
-      if (from >= c.batch_count) return added;
-      const pending = await this.batchRows.pendingFrom(job.campaignId, from, CHUNK);
+      if (from >= end) return added;
+      const pending = (await this.batchRows.pendingFrom(job.campaignId, from, CHUNK)).filter((b) => b.batch < end);
       const jobs: SendBatchJob[] = pending.map((b) => ({ campaignId: job.campaignId, batch: b.batch, generation: job.generation, round: b.jobRound }));
       await this.batches.add(jobs);
-      const to = pending.length < CHUNK ? c.batch_count : pending[pending.length - 1].batch + 1;
+      const to = pending.length < CHUNK ? end : pending[pending.length - 1].batch + 1;
       await queryRows(this.db,
         `UPDATE campaigns SET dispatched_batches = $3 WHERE id = $1 AND dispatch_generation = $2 AND dispatched_batches = $4`,
         [job.campaignId, job.generation, to, from],
@@ -44,6 +46,7 @@ export class CampaignDispatcherService {
       added += jobs.length;
       // Nothing pending at all (a resume after the last batch went out): the campaign may end now.
       if (from === 0 && pending.length === 0) await this.lifecycle.finishIfDone(job.campaignId);
+      if (to >= end) return added;
     }
   }
 }

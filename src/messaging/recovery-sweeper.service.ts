@@ -8,6 +8,7 @@ import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.servic
 import { CampaignEvents } from '../events/campaign-events.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { CampaignDispatcherService } from './campaign-dispatcher.service.js';
+import { CampaignGuardRailsService } from '../campaigns/campaign-guard-rails.service.js';
 
 /** Batches of one campaign whose jobs are checked per sweep (in batch order; the rest next time). */
 const MAX_CHECKED_PER_CAMPAIGN = 1_000;
@@ -28,6 +29,8 @@ const SCHEDULE_GRACE_MS = 30_000;
  *     (all of them once the campaign is idle, else those whose lease expired long ago: their holder
  *     died) whose job is not live in BullMQ → a fresh job (next round); idle with nothing left → completed;
  *  4. cancelled campaigns with batches still pending (a walk cut short, a holder that died) → cancelled;
+ *     sending or paused ones past their expiresAt → their queued messages expire, then they end; a canary
+ *     that went out and timed out → paused (CANARY_FAILED);
  *  5. ended campaigns with nothing open → settled (they leave this scan).
  */
 @Injectable()
@@ -39,6 +42,7 @@ export class RecoverySweeperService {
     private readonly batches: BatchQueue,
     private readonly lifecycle: CampaignLifecycleService,
     private readonly dispatcher: CampaignDispatcherService,
+    private readonly guardRails: CampaignGuardRailsService,
     private readonly events: CampaignEvents,
     private readonly metrics: MetricsService,
     private readonly config: ConfigService<AppConfig, true>,
@@ -62,6 +66,8 @@ export class RecoverySweeperService {
 
   private async sweepCampaign(c: OpenCampaign, reopened: PendingBatch[]): Promise<void> {
     const r = this.config.get('recovery', { infer: true });
+    // Guard rails that move with time: expiry (also while paused or waiting), a canary that timed out.
+    if (c.status === 'sending' || c.status === 'paused') await this.guardRails.sweep(c);
     switch (c.status) {
       case 'scheduled':
         if (c.scheduled_at && new Date(c.scheduled_at).getTime() < Date.now() - SCHEDULE_GRACE_MS) {

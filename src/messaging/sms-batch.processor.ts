@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/app.config.js';
 import { QUEUES, type SendBatchJob } from '../queues/queue-names.js';
 import { BatchDeferred, BatchSendingService, type BatchRun } from './batch-sending.service.js';
 import { closeWorker } from '../queues/close-worker.js';
+import { preloadRecipientZones } from '../guard-rails/recipient-zone.js';
 
 /** At shutdown: how long batches in flight get to finish their Mitto call, then how long the worker gets to close. */
 const WORKER_CLOSE_MS = 15_000;
@@ -29,6 +30,8 @@ export class SmsBatchProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   onApplicationBootstrap(): void {
+    // Send windows look recipients' zones up by number: decode the prefix table now, not in a batch.
+    void preloadRecipientZones().catch((e: unknown) => this.logger.warn({ err: e instanceof Error ? e.message : e }, 'recipient zones not preloaded'));
     const { workerConcurrency } = this.config.get('sending', { infer: true });
     const { queue } = this.config.get('rateLimits', { infer: true });
     this.worker.concurrency = workerConcurrency;

@@ -22,6 +22,8 @@ export interface SendBatchJob {
 export interface DispatchCampaignJob {
   campaignId: string;
   generation: number;
+  /** A second dispatch of the same generation (the batches a canary held back): its own job id. */
+  round?: string;
 }
 
 export interface StartScheduledJob {
@@ -39,6 +41,6 @@ export const JOB = {
 
 export const jobIds = {
   batch: (j: SendBatchJob) => `batch_${j.campaignId}_${j.generation}_${j.batch}_${j.round}`,
-  dispatch: (j: DispatchCampaignJob) => `dispatch_${j.campaignId}_${j.generation}`,
+  dispatch: (j: DispatchCampaignJob) => `dispatch_${j.campaignId}_${j.generation}${j.round ? `_${j.round}` : ''}`,
   startScheduled: (j: StartScheduledJob) => `schedule_${j.campaignId}_${Date.parse(j.scheduledAt)}`,
 };

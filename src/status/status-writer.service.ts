@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
 import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.service.js';
+import { CampaignGuardRailsService } from '../campaigns/campaign-guard-rails.service.js';
 import { CampaignEvents } from '../events/campaign-events.js';
 import type { StatusUpdate } from './delivery-status.js';
 import { StatusUpdatesRepository, type UpdateOutcome } from './status-updates.repository.js';
@@ -39,6 +40,7 @@ export class StatusWriter {
   constructor(
     private readonly repository: StatusUpdatesRepository,
     private readonly lifecycle: CampaignLifecycleService,
+    private readonly guardRails: CampaignGuardRailsService,
     private readonly events: CampaignEvents,
   ) {}
 
@@ -106,6 +108,12 @@ export class StatusWriter {
     } catch (e) {
       // Only a hint for unknown-message settlement; the next reports record it again.
       this.logger.warn({ err: e instanceof Error ? e.message : e }, 'could not record the report watermark');
+    }
+    try {
+      // Auto-pause and the canary judge delivery reports too (failed reports count; delivered ones pass a canary).
+      await this.guardRails.afterOutcomes([...touched]);
+    } catch (e) {
+      this.logger.warn({ err: e instanceof Error ? e.message : e }, 'guard-rail checks after delivery statuses failed; the sweep will retry');
     }
     for (const id of mayFinish) {
       try {

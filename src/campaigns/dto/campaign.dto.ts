@@ -1,12 +1,30 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsDateString, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { AutoPauseDto, CanaryDto, SendWindowDto } from '../../guard-rails/dto/guard-rails.dto.js';
+import type { CanaryState, PauseReason } from '../../guard-rails/guard-rails.types.js';
 import { PageQuery } from '../../common/pagination.js';
 import { CAMPAIGN_STATUSES, type CampaignStatus } from '../campaign-state.js';
 import { MESSAGE_STATUSES, type MessageStatus } from '../campaign-message.entity.js';
 
 const SENDER = /^(?:[A-Za-z0-9 ]{1,11}|\+?\d{1,16})$/;
 
-export class CreateCampaignDto {
+/** The guard rails, optional on create and on PATCH (draft or scheduled); `null` on PATCH removes one. */
+export class GuardRailsFields {
+  @ApiPropertyOptional({ type: SendWindowDto, nullable: true, description: 'Messages are handed to Mitto only inside this window of the recipient\'s local time; outside it they wait (still queued)' })
+  @IsOptional() @ValidateNested() @Type(() => SendWindowDto) sendWindow?: SendWindowDto | null;
+
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, example: '2026-12-01T18:00:00Z', description: 'Messages not handed to Mitto before this become `expired` (credits returned); the campaign then ends' })
+  @IsOptional() @IsDateString({ strict: true }) expiresAt?: string | null;
+
+  @ApiPropertyOptional({ type: AutoPauseDto, nullable: true, description: 'The campaign pauses itself (pauseReason FAILURE_RATE) when recent outcomes fail too often' })
+  @IsOptional() @ValidateNested() @Type(() => AutoPauseDto) autoPause?: AutoPauseDto | null;
+
+  @ApiPropertyOptional({ type: CanaryDto, nullable: true, description: 'Send the first `size` messages, then the rest only once enough of them are delivered' })
+  @IsOptional() @ValidateNested() @Type(() => CanaryDto) canary?: CanaryDto | null;
+}
+
+export class CreateCampaignDto extends GuardRailsFields {
   @ApiProperty({ maxLength: 200 }) @IsString() @MinLength(1) @MaxLength(200) name: string;
   @ApiProperty({ maxLength: 1600, description: 'May hold {{placeholders}} filled from each recipient\'s variables' })
   @IsString() @MinLength(1) @MaxLength(1600) text: string;
@@ -16,7 +34,7 @@ export class CreateCampaignDto {
   @IsOptional() @IsDateString({ strict: true }) scheduledAt?: string;
 }
 
-export class UpdateCampaignDto {
+export class UpdateCampaignDto extends GuardRailsFields {
   @ApiPropertyOptional({ maxLength: 200 }) @IsOptional() @IsString() @MinLength(1) @MaxLength(200) name?: string;
   @ApiPropertyOptional({ maxLength: 1600 }) @IsOptional() @IsString() @MinLength(1) @MaxLength(1600) text?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Matches(SENDER) sender?: string;
@@ -44,6 +62,7 @@ export class MetricsView {
   @ApiProperty({ description: 'Never accepted by Mitto (refunded)' }) failed: number;
   @ApiProperty({ description: 'Not sent because the campaign was cancelled (refunded)' }) cancelled: number;
   @ApiProperty({ description: 'Not sent: suppressed number or missing variable (refunded)' }) skipped: number;
+  @ApiProperty({ description: 'Not handed to Mitto before the campaign\'s expiresAt (refunded)' }) expired: number;
 }
 
 export class CampaignView {
@@ -57,6 +76,20 @@ export class CampaignView {
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) completedAt: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiProperty({ type: SendWindowDto, nullable: true }) sendWindow: SendWindowDto | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) expiresAt: string | null;
+  @ApiProperty({ type: AutoPauseDto, nullable: true }) autoPause: AutoPauseDto | null;
+  @ApiProperty({ type: CanaryDto, nullable: true }) canary: CanaryDto | null;
+  @ApiProperty({
+    enum: ['USER', 'FAILURE_RATE', 'CANARY_FAILED', null], nullable: true, type: String, example: null,
+    description: 'Why the campaign is paused (set while `paused`; resume clears it)',
+  })
+  pauseReason: PauseReason | null;
+  @ApiProperty({
+    enum: ['pending', 'passed', 'failed', null], nullable: true, type: String, example: 'pending',
+    description: 'With a canary: pending until enough of it is delivered (passed) or it timed out (failed); null without one',
+  })
+  canaryState: CanaryState | null;
   @ApiProperty({ type: MetricsView }) metrics: MetricsView;
 }
 

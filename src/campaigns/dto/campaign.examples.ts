@@ -32,6 +32,12 @@ export const DRAFT_CAMPAIGN: CampaignView = {
   completedAt: null,
   createdAt: '2026-03-01T16:20:00.000Z',
   updatedAt: '2026-03-01T16:20:00.000Z',
+  sendWindow: { start: '09:00', end: '20:00', days: [1, 2, 3, 4, 5, 6], timeZone: 'recipient' },
+  expiresAt: '2026-03-04T20:00:00.000Z',
+  autoPause: { maxFailureRate: 0.2, minMessages: 100 },
+  canary: { size: 200, minDeliveredRate: 0.9, waitSeconds: 600 },
+  pauseReason: null,
+  canaryState: null,
   metrics: metricsFromCounts([]),
 };
 
@@ -48,10 +54,11 @@ export const SENDING_CAMPAIGN: CampaignView = {
   status: 'sending',
   startedAt: '2026-03-02T09:00:01.000Z',
   updatedAt: '2026-03-02T09:03:12.000Z',
+  canaryState: 'passed',
   metrics: SENDING_METRICS,
 };
 
-export const PAUSED_CAMPAIGN: CampaignView = { ...SENDING_CAMPAIGN, status: 'paused', updatedAt: '2026-03-02T09:03:30.000Z' };
+export const PAUSED_CAMPAIGN: CampaignView = { ...SENDING_CAMPAIGN, status: 'paused', pauseReason: 'USER', updatedAt: '2026-03-02T09:03:30.000Z' };
 
 export const CANCELLED_CAMPAIGN: CampaignView = {
   ...SENDING_CAMPAIGN,
@@ -121,6 +128,14 @@ export const IMPORT_RESULT: ImportResultView = {
 };
 
 export const CREATE_CAMPAIGN_BODY = { name: 'Spring sale', text: TEXT, sender: 'ACME' };
+/** The same campaign with every guard rail (api-contract.md, "Campaign guard rails"). */
+export const CREATE_GUARDED_CAMPAIGN_BODY = {
+  ...CREATE_CAMPAIGN_BODY,
+  sendWindow: { start: '09:00', end: '20:00', days: [1, 2, 3, 4, 5, 6], timeZone: 'recipient' },
+  expiresAt: '2026-03-04T20:00:00.000Z',
+  autoPause: { maxFailureRate: 0.2, minMessages: 100 },
+  canary: { size: 200, minDeliveredRate: 0.9, waitSeconds: 600 },
+};
 export const UPDATE_CAMPAIGN_BODY = { text: 'Hi {{name}}, 25% off everything until Sunday. Reply STOP to opt out.' };
 export const SCHEDULE_BODY = { scheduledAt: '2026-03-02T09:00:00.000Z' };
 export const RECIPIENTS_JSON_BODY = {
