@@ -17,7 +17,9 @@ export const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.
 export const DATABASE_URL = `${PG_BASE}/${DB_NAME}`;
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN_KEY = `bench-admin-${randomUUID()}`;
-const SANDBOX_KEY = 'bench-sandbox-key';
+// The app runs with NODE_ENV=production, which refuses secrets published in this repository: fresh ones per run.
+const SANDBOX_KEY = `bench-sandbox-${randomUUID()}`;
+const WEBHOOK_SECRET = `bench-webhook-${randomUUID()}`;
 const QUEUE_PREFIX_BASE = `bench-${randomUUID().slice(0, 8)}`;
 const DOC = 'docs/PERFORMANCE.md';
 
@@ -74,7 +76,10 @@ export function percentile(xs, p) {
 
 const children = new Set();
 
-/** Starts `node <script>` with env; resolves once `readyUrl` answers (200 unless isReady says otherwise). Keeps the output tail for errors. */
+/**
+ * Starts `node <script>` with env; resolves once `readyUrl` answers (200 unless isReady says otherwise),
+ * or, when `readyUrl` is a function, once it resolves truthy. Keeps the output tail for errors.
+ */
 async function startProcess(name, script, env, readyUrl, isReady = (status) => status === 200) {
   const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
@@ -91,7 +96,7 @@ async function startProcess(name, script, env, readyUrl, isReady = (status) => s
     await waitFor(`${name} to be ready`, async () => {
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${child.tail}`);
       try {
-        return isReady((await fetch(readyUrl)).status);
+        return typeof readyUrl === 'function' ? await readyUrl() : isReady((await fetch(readyUrl)).status);
       } catch {
         return false;
       }
@@ -147,10 +152,26 @@ let appCounter = 0;
 /** The app as its own process (APP_ROLE=all). `sandboxUrl` may be undefined when nothing is sent. */
 export async function startApp(sandboxUrl, extraEnv) {
   const port = await freePort();
+  const env = appEnv(sandboxUrl, { PORT: String(port), ...extraEnv });
+  const base = `http://127.0.0.1:${port}`;
+  const child = await startProcess(`app#${appCounter}`, path.join(APP_DIR, 'dist/src/main.js'), env, `${base}/health/ready`);
+  return { child, base, env, admin: new Api(base, { 'x-admin-api-key': ADMIN_KEY }) };
+}
+
+/**
+ * A worker-only process (APP_ROLE=worker: no HTTP) of the app whose env is `appEnv` (same database,
+ * Redis and QUEUE_PREFIX); resolves once `isReady()` (e.g. the queue sees one more worker) says so.
+ */
+export async function startWorker(appEnvironment, isReady) {
+  const env = { ...appEnvironment, APP_ROLE: 'worker' };
+  delete env.PORT;
+  return startProcess(`worker#${++appCounter}`, path.join(APP_DIR, 'dist/src/main.js'), env, isReady);
+}
+
+function appEnv(sandboxUrl, extraEnv) {
   const env = {
     NODE_ENV: 'production',
     APP_ROLE: 'all',
-    PORT: String(port),
     LOG_LEVEL: 'warn',
     DATABASE_URL,
     REDIS_URL,
@@ -158,14 +179,13 @@ export async function startApp(sandboxUrl, extraEnv) {
     ADMIN_API_KEY: ADMIN_KEY,
     ...(sandboxUrl ? { MITTO_BASE_URL: sandboxUrl } : {}),
     MITTO_API_KEY: SANDBOX_KEY,
+    MITTO_WEBHOOK_SECRET: WEBHOOK_SECRET,
     WORKER_CONCURRENCY: '8',
     ...extraEnv,
   };
   // `null` in extraEnv means "leave the app's default".
   for (const [k, v] of Object.entries(env)) if (v === null) delete env[k];
-  const base = `http://127.0.0.1:${port}`;
-  const child = await startProcess(`app#${appCounter}`, path.join(APP_DIR, 'dist/src/main.js'), env, `${base}/health/ready`);
-  return { child, base, admin: new Api(base, { 'x-admin-api-key': ADMIN_KEY }) };
+  return env;
 }
 
 /** Peak resident memory (VmHWM) of a process, in MB, from /proc. */
