@@ -1,13 +1,15 @@
 // Benchmark of the built app (`dist/`): `npm run build && npm run bench [-- import|send ...]`.
 //
-// Sections (default: all): `send` (scripts/bench/send.mjs) and `import` (scripts/bench/import.mjs).
-// Each writes its own generated block of docs/PERFORMANCE.md (`bench` and `bench-import`), so one
+// Sections (default: all): `send` (scripts/bench/send.mjs), `import` (scripts/bench/import.mjs) and
+// `workers` (scripts/bench/workers.mjs: 1, 2 and 4 worker processes).
+// Each writes its own generated block of docs/PERFORMANCE.md (`bench`, `bench-import`, `bench-workers`), so one
 // section can be re-run alone. Processes, database and report helpers: scripts/bench/harness.mjs.
 import { cleanup, killAllChildren, log, machineInfo, prepareBuild, ROOT, writeDoc } from './bench/harness.mjs';
 import { runImport } from './bench/import.mjs';
 import { runSend } from './bench/send.mjs';
+import { runWorkers } from './bench/workers.mjs';
 
-const SECTIONS = { send: { marker: 'bench', run: runSend }, import: { marker: 'bench-import', run: runImport } };
+const SECTIONS = { send: { marker: 'bench', run: runSend }, import: { marker: 'bench-import', run: runImport }, workers: { marker: 'bench-workers', run: runWorkers } };
 
 async function main() {
   const asked = process.argv.slice(2);

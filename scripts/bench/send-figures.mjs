@@ -57,7 +57,7 @@ async function waitQueueDrained(app, timeoutMs = 120_000) {
 }
 
 /** Polls the status endpoint until the campaign is completed; returns the completion time (epoch ms). */
-async function waitCompleted(tenant, id, everyMs, timeoutMs) {
+export async function waitCompleted(tenant, id, everyMs, timeoutMs) {
   let last;
   try {
     await waitFor(`campaign ${id} to complete`, async () => {
@@ -72,7 +72,7 @@ async function waitCompleted(tenant, id, everyMs, timeoutMs) {
 }
 
 /** Plain INSERT…SELECT of n recipients (the insert trigger maintains the counters); returns its ms. */
-async function seedRecipients(db, campaignId, n) {
+export async function seedRecipients(db, campaignId, n) {
   const t0 = now();
   await db.query(
     `INSERT INTO campaign_messages (id, campaign_id, seq, phone, segments, variables)
@@ -162,8 +162,10 @@ function histogramPercentile(before, after, p) {
  */
 export async function cpuDuring(db, pids, fn) {
   const dbPids = async () => new Set((await db.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)).rows.map((r) => String(r.pid)));
+  // pids: group name → one pid or several (e.g. the worker processes)
+  const groupOf = new Map(Object.entries(pids).flatMap(([k, v]) => [v].flat().filter(Boolean).map((pid) => [String(pid), k])));
   const sample = (ours) => {
-    const out = { 'postgres (bench db)': 0, 'postgres (other)': 0, app: 0, sandbox: 0, redis: 0 };
+    const out = { 'postgres (bench db)': 0, 'postgres (other)': 0, ...Object.fromEntries(Object.keys(pids).map((k) => [k, 0])) };
     for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
       let stat;
       try {
@@ -176,9 +178,7 @@ export async function cpuDuring(db, pids, fn) {
       const seconds = (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
       let key;
       if (comm.startsWith('postgres')) key = ours.has(pid) ? 'postgres (bench db)' : 'postgres (other)';
-      else if (pid === String(pids.app)) key = 'app';
-      else if (pid === String(pids.sandbox)) key = 'sandbox';
-      else if (pid === String(pids.redis)) key = 'redis';
+      else key = groupOf.get(pid);
       if (key) out[key] += seconds;
     }
     return out;
@@ -223,7 +223,7 @@ export async function benchEndToEnd(app, db, n, pids) {
   await seedRecipients(db, id, n);
   await db.query('VACUUM ANALYZE campaign_messages');
   const hBefore = batchHistogram(await fetchMetrics(app));
-  const { result: last, cpu, wallMs } = await cpuDuring(db, { ...pids, app: app.child.pid }, async () => {
+  const { result: last, cpu, wallMs } = await cpuDuring(db, { app: app.child.pid, ...pids }, async () => {
     const t0 = Date.now();
     await enqueue(tenant, id);
     const done = await waitCompleted(tenant, id, 200, 900_000);
