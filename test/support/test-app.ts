@@ -31,7 +31,7 @@ export async function startApp(
   role: AppRole = 'all',
   options: { ownDatabase?: boolean } = {},
 ): Promise<TestApp> {
-  // Test files share the run's database; one whose subject spans every campaign gets its own.
+  // Each test file has a database of its own; an app whose subject spans every campaign may get one more.
   const ownDatabase = options.ownDatabase ? await createOwnDatabase() : undefined;
   const env: Record<string, string> = {
     APP_ROLE: role,
@@ -42,7 +42,8 @@ export async function startApp(
     QUEUE_BACKOFF_MS: '50',
     SWEEPER_INTERVAL_MS: '1000',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    ...(ownDatabase ? { DATABASE_URL: ownDatabase } : {}),
+    // this test file's database (test-database.ts), or one of the app's own; processes spawned with env use it too
+    DATABASE_URL: ownDatabase ?? process.env.DATABASE_URL!,
     ...overrides,
   };
   // The app reads its configuration from process.env while it boots; put it back afterwards, so one
