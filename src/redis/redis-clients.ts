@@ -72,8 +72,19 @@ export function duplicateClient(client: RedisClient): RedisClient {
   return client instanceof Cluster ? client.duplicate() : client.duplicate();
 }
 
-/** Closes a client: QUIT (pending replies first), or a hard disconnect if that fails. */
+/** How long QUIT may take at shutdown before the connection is dropped. */
+const QUIT_WITHIN_MS = 2_000;
+
+/**
+ * Closes a client: QUIT (pending replies first), or a hard disconnect if that fails or takes longer than
+ * QUIT_WITHIN_MS. (A cluster client whose master was just replaced may never answer QUIT, which would
+ * hold the shutdown forever.)
+ */
 export async function closeRedis(client: unknown): Promise<void> {
   if (!(client instanceof Redis) && !(client instanceof Cluster)) return;
-  await client.quit().catch(() => client.disconnect());
+  let timer: NodeJS.Timeout | undefined;
+  const quit = client.quit().then(() => true, () => false);
+  const quitInTime = await Promise.race([quit, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), QUIT_WITHIN_MS)))]);
+  clearTimeout(timer);
+  if (!quitInTime) client.disconnect();
 }

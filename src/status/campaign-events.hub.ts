@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRedis } from '../redis/redis.module.js';
-import { duplicateClient, type RedisClient } from '../redis/redis-clients.js';
+import { closeRedis, duplicateClient, type RedisClient } from '../redis/redis-clients.js';
 import { CAMPAIGN_EVENTS_CHANNEL } from '../events/campaign-events.js';
 
 type Listener = () => void;
@@ -48,7 +48,7 @@ export class CampaignEventsHub implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     const sub = this.subscriber;
     this.subscriber = undefined;
-    if (sub) await sub.quit().catch(() => sub.disconnect());
+    if (sub) await closeRedis(sub);
   }
 
   private ensureSubscribed(): Promise<void> {
