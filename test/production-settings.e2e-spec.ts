@@ -13,8 +13,8 @@ function start(env: Record<string, string | undefined>): Promise<{ code: number 
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`still running after 15 s:\n${output}`));
-    }, 15_000);
+      reject(new Error(`still running after 40 s:\n${output}`));
+    }, 40_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, output });
@@ -40,7 +40,7 @@ describe('production refuses unsafe settings (contract: Deployment settings)', (
     const { code, output } = await start(env);
     expect(code).toBe(1);
     expect(output).toContain(`${name}: must be set when NODE_ENV=production`);
-  });
+  }, 60_000);
 
   it.each([
     ['ADMIN_API_KEY', 'dev-admin-key-change-me-0000'],
@@ -51,7 +51,7 @@ describe('production refuses unsafe settings (contract: Deployment settings)', (
     expect(code).toBe(1);
     expect(output).toContain(`${name}: holds a value published in this repository`);
     expect(output).not.toContain(value);
-  });
+  }, 60_000);
 
   it('starts with private values, and the published development admin key opens nothing', async () => {
     await migrateTestDatabase(process.env.DATABASE_URL!);
@@ -61,5 +61,5 @@ describe('production refuses unsafe settings (contract: Deployment settings)', (
     expect(published.status).toBe(401);
     const own = await fetch(`http://127.0.0.1:${port}/api/admin/tenants`, { headers: { 'x-admin-api-key': PRIVATE.ADMIN_API_KEY } });
     expect(own.status).toBe(200);
-  });
+  }, 90_000);
 });

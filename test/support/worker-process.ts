@@ -28,7 +28,7 @@ export async function spawnApp(env: Record<string, string>, options: { logLevel?
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`app did not start:\n${output.text}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`app did not start:\n${output.text}`)), 45_000);
     const onData = () => {
       if (output.text.includes('bulk-sms started')) {
         clearTimeout(timer);
