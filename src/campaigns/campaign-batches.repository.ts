@@ -236,10 +236,10 @@ export class CampaignBatchesRepository {
     outcomes: MessageOutcome[],
     meta: { bulkId: string | null; attempt: number; reconcileAfterMs: number },
     release?: { done: boolean; notBefore?: Date | 'held' | null },
-  ): Promise<{ written: number; pendingLeft: number }> {
+  ): Promise<{ written: number; pendingLeft: number; canaryPassed: boolean }> {
     const anySent = outcomes.some((o) => o.status === 'sent');
     const anyUnknown = outcomes.some((o) => o.status === 'unknown');
-    const [row] = await preparedRows<{ written: number; pending_left: number }>(this.db, 'batch_write_outcomes',
+    const [row] = await preparedRows<{ written: number; pending_left: number; canary_passed: boolean }>(this.db, 'batch_write_outcomes',
       `WITH u AS (
          SELECT * FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(seq, status, provider_id, error_code, error_message)
        ), written AS (
@@ -257,6 +257,11 @@ export class CampaignBatchesRepository {
          INSERT INTO campaign_message_provider_ids (provider_message_id, message_id)
          SELECT provider_message_id, id FROM written WHERE status = 'sent' AND provider_message_id IS NOT NULL
          ON CONFLICT DO NOTHING
+       ), canary AS (
+         -- Only when this release holds messages behind the canary: is it still pending? The share lock
+         -- waits for a pass in progress and reads its result (then nothing is held); a pass that comes
+         -- later waits for us and clears what we wrote (openCanaryGate).
+         SELECT canary_state = 'pending' AS pending FROM campaigns WHERE id = $1 AND $16::timestamptz = 'infinity' FOR SHARE
        ), batch AS (
          UPDATE campaign_batches b
             SET lease_token = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.lease_token END,
@@ -265,7 +270,9 @@ export class CampaignBatchesRepository {
                 inflight_to = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.inflight_to END,
                 state = CASE WHEN $11 AND $12 AND b.lease_token = $3 THEN 'done' ELSE b.state END,
                 -- messages left waiting (their send window, behind the canary): not leased before this
-                not_before = CASE WHEN $11 AND b.lease_token = $3 THEN $16::timestamptz ELSE b.not_before END,
+                not_before = CASE WHEN $11 AND b.lease_token = $3
+                                  THEN CASE WHEN $16::timestamptz = 'infinity' AND NOT coalesce((SELECT pending FROM canary), false) THEN NULL ELSE $16::timestamptz END
+                                  ELSE b.not_before END,
                 first_sent_at = CASE WHEN $13 THEN coalesce(b.first_sent_at, now()) ELSE b.first_sent_at END,
                 check_at = CASE WHEN $13 THEN coalesce(b.check_at, now() + ${msInterval('$15')}) ELSE b.check_at END,
                 unknown_at = CASE WHEN $14 THEN coalesce(b.unknown_at, now()) ELSE b.unknown_at END,
@@ -275,6 +282,7 @@ export class CampaignBatchesRepository {
          RETURNING 1
        )
        SELECT (SELECT count(*) FROM written)::int AS written,
+              coalesce($16::timestamptz = 'infinity' AND NOT coalesce((SELECT pending FROM canary), false), false) AS canary_passed,
               -- other pending batches, counted up to 8: near its end the campaign may finish after this write
               (SELECT count(*) FROM (SELECT 1 FROM campaign_batches o WHERE o.campaign_id = $1 AND o.state = 'pending' AND o.batch <> $2 LIMIT 8) x)::int AS pending_left`,
       [
@@ -296,7 +304,7 @@ export class CampaignBatchesRepository {
         release?.notBefore === 'held' ? 'infinity' : (release?.notBefore?.toISOString() ?? null),
       ],
     );
-    return { written: row.written, pendingLeft: row.pending_left };
+    return { written: row.written, pendingLeft: row.pending_left, canaryPassed: row.canary_passed };
   }
 
   /**

@@ -90,21 +90,24 @@ export class CampaignGuardRailsRepository {
    * The canary passed (or the user resumed past a failed one): the batches held behind it may be leased
    * again, and dispatch goes back to the canary's last batch so every one of them gets a job.
    * Returns the campaign's dispatch generation if this call made the change.
+   *
+   * Two statements in one transaction, not one: a batch finishing right now may be writing its held
+   * messages ('infinity') under a share lock on the campaign row (writeOutcomes). Our row update waits
+   * for it, and the second statement's fresh snapshot then sees — and clears — what it wrote.
    */
   async openCanaryGate(campaignId: string, from: 'pending' | 'failed'): Promise<number | null> {
-    const rows = await queryRows<{ generation: number }>(this.db,
-      `WITH passed AS (
-         UPDATE campaigns SET canary_state = 'passed',
+    return this.db.transaction(async (tx) => {
+      const [passed] = await queryRows<{ generation: number }>(tx,
+        `UPDATE campaigns SET canary_state = 'passed',
                 dispatched_batches = least(dispatched_batches, (canary_until_seq - 1) / batch_size)
           WHERE id = $1 AND canary_state = $2
-         RETURNING id, dispatch_generation
-       ), opened AS (
-         UPDATE campaign_batches b SET not_before = NULL FROM passed p WHERE b.campaign_id = p.id AND b.not_before = 'infinity'
-       )
-       SELECT dispatch_generation AS generation FROM passed`,
-      [campaignId, from],
-    );
-    return rows[0]?.generation ?? null;
+         RETURNING dispatch_generation AS generation`,
+        [campaignId, from],
+      );
+      if (!passed) return null;
+      await tx.query(`UPDATE campaign_batches SET not_before = NULL WHERE campaign_id = $1 AND not_before = 'infinity'`, [campaignId]);
+      return passed.generation;
+    });
   }
 
   /** The campaign pauses itself (failure rate, failed canary): only from `sending`; true if it did. */

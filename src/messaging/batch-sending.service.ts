@@ -161,8 +161,9 @@ export class BatchSendingService {
     let pending: MessageOutcome[] = settled;
     let bulkId: string | null = null;
     let pendingLeft = Infinity;
+    let canaryPassed = false;
     const flush = async (release?: { done: boolean; notBefore?: Date | 'held' | null }) => {
-      pendingLeft = await this.write(lease, pending, bulkId, attempt.attempt, release);
+      ({ pendingLeft, canaryPassed } = await this.write(lease, pending, bulkId, attempt.attempt, release));
       pending = [];
     };
 
@@ -224,6 +225,8 @@ export class BatchSendingService {
     }
     if (calls.length === 0) await flush(finalRelease());
     if (ctx.guarded) await this.guardRails.afterOutcomes([campaignId]);
+    // The canary passed while we sent its last messages: what we would have held goes now, in this job.
+    if (canaryPassed) throw new BatchDeferred(0, 'canary passed during the batch');
     // Only the campaign's last few batches can end it: each of them checks after its own write.
     if (pendingLeft < FINISH_CHECK_BELOW) await this.finish(campaignId);
     // Messages waiting for their window: this job comes back when the first window opens (no polling).
@@ -265,9 +268,11 @@ export class BatchSendingService {
    * Writes outcomes (and the release), retrying through deadlocks and database blips: a known outcome is
    * never dropped. Returns how many other batches of the campaign are still pending (counted up to 8).
    */
-  private async write(lease: BatchLease, outcomes: MessageOutcome[], bulkId: string | null, attempt: number, release?: { done: boolean }): Promise<number> {
-    if (outcomes.length === 0 && !release) return Infinity;
-    const { pendingLeft } = await withDatabaseRetry(
+  private async write(
+    lease: BatchLease, outcomes: MessageOutcome[], bulkId: string | null, attempt: number, release?: { done: boolean },
+  ): Promise<{ pendingLeft: number; canaryPassed: boolean }> {
+    if (outcomes.length === 0 && !release) return { pendingLeft: Infinity, canaryPassed: false };
+    return withDatabaseRetry(
       () => this.batches.writeOutcomes(lease.ref, outcomes, { bulkId, attempt, reconcileAfterMs: this.reconcileAfterMs }, release),
       {
         maxMs: RESULT_WRITE_MAX_MS,
@@ -279,7 +284,6 @@ export class BatchSendingService {
         },
       },
     );
-    return pendingLeft;
   }
 
   private count(outcomes: MessageOutcome[], mode: SmsSender['mode']): void {
