@@ -399,7 +399,7 @@ export interface paths {
         };
         /**
          * List messages
-         * @description The campaign's messages with their delivery status and Mitto ids; filter by `status`, page with `page` and `limit`.
+         * @description The campaign's messages with their delivery status and Mitto ids; filter by `status`, page with `page` and `limit`. Empty, with `messagesPurgedAt` set, once they were purged: MESSAGE_RETENTION_DAYS after the campaign ended (its metrics stay).
          */
         get: operations["campaignsMessages"];
         put?: never;
@@ -863,6 +863,12 @@ export interface components {
              * @enum {string|null}
              */
             canaryState: "pending" | "passed" | "failed" | null;
+            /**
+             * Format: date-time
+             * @description When its per-message rows were given up under MESSAGE_RETENTION_DAYS (counted from when it ended): from then on `/messages` lists none; `metrics` and the credits stay as they were
+             * @example null
+             */
+            messagesPurgedAt: string | null;
             metrics: components["schemas"]["MetricsView"];
         };
         CampaignPageView: {
@@ -969,9 +975,16 @@ export interface components {
         };
         MessagePageView: {
             items: components["schemas"]["MessageView"][];
+            /** @description Messages that match (0 once the campaign's messages were purged) */
             total: number;
             page: number;
             limit: number;
+            /**
+             * Format: date-time
+             * @description Set when the campaign's messages were purged under MESSAGE_RETENTION_DAYS: the page is empty because they are gone
+             * @example null
+             */
+            messagesPurgedAt: string | null;
         };
         SuppressionView: {
             phone: string;
@@ -1891,6 +1904,7 @@ export interface operations {
                      *           },
                      *           "pauseReason": null,
                      *           "canaryState": "passed",
+                     *           "messagesPurgedAt": null,
                      *           "metrics": {
                      *             "total": 20000,
                      *             "queued": 6200,
@@ -2009,6 +2023,7 @@ export interface operations {
                      *       },
                      *       "pauseReason": null,
                      *       "canaryState": null,
+                     *       "messagesPurgedAt": null,
                      *       "metrics": {
                      *         "total": 0,
                      *         "queued": 0,
@@ -2129,6 +2144,7 @@ export interface operations {
                      *       },
                      *       "pauseReason": null,
                      *       "canaryState": "passed",
+                     *       "messagesPurgedAt": null,
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 6200,
@@ -2311,6 +2327,7 @@ export interface operations {
                      *       },
                      *       "pauseReason": null,
                      *       "canaryState": null,
+                     *       "messagesPurgedAt": null,
                      *       "metrics": {
                      *         "total": 0,
                      *         "queued": 0,
@@ -2640,6 +2657,7 @@ export interface operations {
                      *       },
                      *       "pauseReason": null,
                      *       "canaryState": null,
+                     *       "messagesPurgedAt": null,
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 20000,
@@ -2779,6 +2797,7 @@ export interface operations {
                      *         },
                      *         "pauseReason": null,
                      *         "canaryState": "passed",
+                     *         "messagesPurgedAt": null,
                      *         "metrics": {
                      *           "total": 20000,
                      *           "queued": 6200,
@@ -2942,6 +2961,7 @@ export interface operations {
                      *       },
                      *       "pauseReason": "USER",
                      *       "canaryState": "passed",
+                     *       "messagesPurgedAt": null,
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 6200,
@@ -3062,6 +3082,7 @@ export interface operations {
                      *       },
                      *       "pauseReason": null,
                      *       "canaryState": "passed",
+                     *       "messagesPurgedAt": null,
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 6200,
@@ -3182,6 +3203,7 @@ export interface operations {
                      *       },
                      *       "pauseReason": null,
                      *       "canaryState": "passed",
+                     *       "messagesPurgedAt": null,
                      *       "metrics": {
                      *         "total": 20000,
                      *         "queued": 0,
@@ -3303,6 +3325,7 @@ export interface operations {
                      *         },
                      *         "pauseReason": null,
                      *         "canaryState": "passed",
+                     *         "messagesPurgedAt": null,
                      *         "metrics": {
                      *           "total": 20000,
                      *           "queued": 6200,
@@ -3427,7 +3450,8 @@ export interface operations {
                      *       ],
                      *       "total": 20000,
                      *       "page": 1,
-                     *       "limit": 50
+                     *       "limit": 50,
+                     *       "messagesPurgedAt": null
                      *     }
                      */
                     "application/json": components["schemas"]["MessagePageView"];
@@ -3883,12 +3907,12 @@ export interface operations {
                 content: {
                     /**
                      * @example event: status
-                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","sendWindow":{"start":"09:00","end":"20:00","days":[1,2,3,4,5,6],"timeZone":"recipient"},"expiresAt":"2026-03-04T20:00:00.000Z","autoPause":{"maxFailureRate":0.2,"minMessages":100},"canary":{"size":200,"minDeliveredRate":0.9,"waitSeconds":600},"pauseReason":null,"canaryState":"passed","metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35,"expired":0}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35,"expired":0},"progress":0.69,"creditsReserved":7600,"sendMode":"bulk"}
+                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","sendWindow":{"start":"09:00","end":"20:00","days":[1,2,3,4,5,6],"timeZone":"recipient"},"expiresAt":"2026-03-04T20:00:00.000Z","autoPause":{"maxFailureRate":0.2,"minMessages":100},"canary":{"size":200,"minDeliveredRate":0.9,"waitSeconds":600},"pauseReason":null,"canaryState":"passed","messagesPurgedAt":null,"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35,"expired":0}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35,"expired":0},"progress":0.69,"creditsReserved":7600,"sendMode":"bulk"}
                      *
                      *     : heartbeat
                      *
                      *     event: status
-                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","sendWindow":{"start":"09:00","end":"20:00","days":[1,2,3,4,5,6],"timeZone":"recipient"},"expiresAt":"2026-03-04T20:00:00.000Z","autoPause":{"maxFailureRate":0.2,"minMessages":100},"canary":{"size":200,"minDeliveredRate":0.9,"waitSeconds":600},"pauseReason":null,"canaryState":"passed","metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35,"expired":0}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35,"expired":0},"progress":0.69,"creditsReserved":7600,"sendMode":"bulk"}
+                     *     data: {"campaign":{"id":"ecbd299c-8834-4e8e-a94b-1e8b829ff03e","name":"Spring sale","text":"Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.","sender":"ACME","status":"sending","scheduledAt":"2026-03-02T09:00:00.000Z","startedAt":"2026-03-02T09:00:01.000Z","completedAt":null,"createdAt":"2026-03-01T16:20:00.000Z","updatedAt":"2026-03-02T09:03:12.000Z","sendWindow":{"start":"09:00","end":"20:00","days":[1,2,3,4,5,6],"timeZone":"recipient"},"expiresAt":"2026-03-04T20:00:00.000Z","autoPause":{"maxFailureRate":0.2,"minMessages":100},"canary":{"size":200,"minDeliveredRate":0.9,"waitSeconds":600},"pauseReason":null,"canaryState":"passed","messagesPurgedAt":null,"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35,"expired":0}},"metrics":{"total":20000,"queued":6200,"sent":1400,"unknown":0,"delivered":12300,"undelivered":40,"failed":25,"cancelled":0,"skipped":35,"expired":0},"progress":0.69,"creditsReserved":7600,"sendMode":"bulk"}
                      */
                     "text/event-stream": string;
                 };

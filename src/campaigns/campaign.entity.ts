@@ -14,6 +14,7 @@ import type { AutoPauseSettings, CanarySettings, CanaryState, FailureWindow, Pau
 // Declared for the reader; their exact shape (DESC order, partial predicate) lives in the migration.
 @Index('ix_campaigns_tenant_created', { synchronize: false })
 @Index('ix_campaigns_open', { synchronize: false })
+@Index('ix_campaigns_purge', { synchronize: false })
 export class Campaign {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pk_campaigns' }) id: string;
   @Column('uuid', { name: 'tenant_id' })
@@ -42,6 +43,10 @@ export class Campaign {
   @Column('timestamptz', { name: 'last_activity_at', nullable: true }) lastActivityAt: Date | null;
   /** Ended and nothing of it open any more (no pending batch, no unknown message): the sweep stops looking. */
   @Column('timestamptz', { name: 'settled_at', nullable: true }) settledAt: Date | null;
+  /** The purge of its messages began (MESSAGE_RETENTION_DAYS after settling): the API lists none of them from then on. */
+  @Column('timestamptz', { name: 'messages_purged_at', nullable: true }) messagesPurgedAt: Date | null;
+  /** Every message, provider-id and batch row of it is deleted; the purge stops looking at it. */
+  @Column('boolean', { name: 'messages_purge_done', default: false }) messagesPurgeDone: boolean;
   /** Send time of the latest message Mitto has reported on (delivery reports flow up to here). */
   @Column('timestamptz', { name: 'last_report_sent_at', nullable: true }) lastReportSentAt: Date | null;
   // Guard rails (docs/ARCHITECTURE.md, "Guard rails"): settings, then the state they keep.

@@ -185,7 +185,11 @@ export class CampaignsController {
   }
 
   @Get(':id/messages')
-  @ApiOperation({ summary: 'List messages', description: 'The campaign\'s messages with their delivery status and Mitto ids; filter by `status`, page with `page` and `limit`.' })
+  @ApiOperation({
+    summary: 'List messages',
+    description: 'The campaign\'s messages with their delivery status and Mitto ids; filter by `status`, page with `page` and `limit`. ' +
+      'Empty, with `messagesPurgedAt` set, once they were purged: MESSAGE_RETENTION_DAYS after the campaign ended (its metrics stay).',
+  })
   @ApiOkResponse({ type: MessagePageView, description: 'One page of messages', example: MESSAGE_PAGE })
   @ApiErrors('VALIDATION_FAILED', 'NOT_FOUND')
   messages(@CurrentTenant() t: AuthTenant, @Param('id', ParseIdPipe) id: string, @Query() q: ListMessagesQuery): Promise<MessagePageView> {

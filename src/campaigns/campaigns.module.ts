@@ -15,6 +15,8 @@ import { CampaignGuardRailsRepository } from './campaign-guard-rails.repository.
 import { CampaignGuardRailsService } from './campaign-guard-rails.service.js';
 import { RecipientsImportService } from './recipients-import.service.js';
 import { RecipientsUploadService } from './recipients-upload.service.js';
+import { MessageRetentionRepository } from './message-retention.repository.js';
+import { MessageRetentionService } from './message-retention.service.js';
 
 /** Campaigns, their recipients/messages, and campaign state changes (enqueue, schedule, pause, …). */
 @Module({
@@ -23,10 +25,11 @@ import { RecipientsUploadService } from './recipients-upload.service.js';
   providers: [
     CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignMessagesCopyWriter, CampaignBatchesRepository,
     BatchRecoveryRepository, RecipientsImportService, RecipientsUploadService, CampaignGuardRailsRepository, CampaignGuardRailsService,
+    MessageRetentionRepository, MessageRetentionService,
   ],
   exports: [
     CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignBatchesRepository, BatchRecoveryRepository,
-    CampaignGuardRailsRepository, CampaignGuardRailsService,
+    CampaignGuardRailsRepository, CampaignGuardRailsService, MessageRetentionService,
   ],
 })
 export class CampaignsModule {}

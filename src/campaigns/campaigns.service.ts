@@ -14,7 +14,7 @@ import { RecipientsImportService } from './recipients-import.service.js';
 import { metricsFromCounts, progressOf, type Metrics } from './campaign-metrics.js';
 import { usesBulk, type BulkSending } from '../tenants/bulk-sending.js';
 import type {
-  CampaignStatusView, CampaignView, CreateCampaignDto, EstimateView, GuardRailsFields, ListCampaignsQuery, ListMessagesQuery, MessageView, UpdateCampaignDto,
+  CampaignStatusView, CampaignView, CreateCampaignDto, EstimateView, GuardRailsFields, ListCampaignsQuery, ListMessagesQuery, MessagePageView, MessageView, UpdateCampaignDto,
 } from './dto/campaign.dto.js';
 import { DEFAULT_MIN_MESSAGES } from '../guard-rails/guard-rails.types.js';
 import { normalizeTimeZone } from '../guard-rails/time-zone.js';
@@ -121,8 +121,12 @@ export class CampaignsService {
     return { campaign: view, metrics: view.metrics, progress: progressOf(view.metrics), creditsReserved: campaign.creditsReserved, sendMode };
   }
 
-  async listMessages(tenantId: string, id: string, q: ListMessagesQuery): Promise<Page<MessageView>> {
+  async listMessages(tenantId: string, id: string, q: ListMessagesQuery): Promise<MessagePageView> {
     const campaign = await this.find(tenantId, id);
+    // Past its retention the messages are gone, or going (chunk by chunk): say so rather than list a remnant.
+    if (campaign.messagesPurgedAt) {
+      return { items: [], total: 0, page: q.page, limit: q.limit, messagesPurgedAt: campaign.messagesPurgedAt.toISOString() };
+    }
     const metrics = (await this.metricsFor([campaign.id])).get(campaign.id)!;
     // Totals come from the counters (exact, and no COUNT(*) over a million rows).
     const total = q.status ? metrics[q.status] : metrics.total;
@@ -132,7 +136,7 @@ export class CampaignsService {
       skip: pageOffset(q),
       take: q.limit,
     });
-    return { items: rows.map(toMessageView), total, page: q.page, limit: q.limit };
+    return { items: rows.map(toMessageView), total, page: q.page, limit: q.limit, messagesPurgedAt: null };
   }
 
   async estimate(tenantId: string, id: string): Promise<EstimateView> {
@@ -187,6 +191,7 @@ export function toCampaignView(c: Campaign, metrics: Metrics = metricsFromCounts
     canary: c.canary,
     pauseReason: c.status === 'paused' ? (c.pauseReason ?? 'USER') : null,
     canaryState: c.canaryState,
+    messagesPurgedAt: c.messagesPurgedAt?.toISOString() ?? null,
     metrics,
   };
 }

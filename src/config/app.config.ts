@@ -58,6 +58,8 @@ export interface AppConfig {
     /** Sent messages still without a final status this long after sending are no longer looked up. */
     reconcileHorizonMs: number;
   };
+  /** Message retention (MESSAGE_RETENTION_DAYS; docs/OPERATIONS.md, "Retention"). */
+  retention: { retentionDays: number; chunkRows: number; rowsPerRun: number };
 }
 
 export function buildConfig(raw: Record<string, unknown>): AppConfig {
@@ -113,6 +115,7 @@ export function buildConfig(raw: Record<string, unknown>): AppConfig {
       reconcileAfterMs: e.RECONCILE_AFTER_MS,
       reconcileHorizonMs: e.RECONCILE_HORIZON_MS,
     },
+    retention: { retentionDays: e.MESSAGE_RETENTION_DAYS, chunkRows: e.MESSAGE_PURGE_CHUNK_ROWS, rowsPerRun: e.MESSAGE_PURGE_ROWS_PER_RUN },
   };
 }
 

@@ -41,8 +41,17 @@ describe('environment validation', () => {
     ['REDIS_CLUSTER_NODES', 'redis://redis-1:6379'],
     ['REDIS_CLUSTER_NODES', 'redis-1:6379,,redis-2:6379'],
     ['QUEUE_PREFIX', '{bulk}'],
+    ['MESSAGE_RETENTION_DAYS', '-1'],
+    ['MESSAGE_RETENTION_DAYS', '30d'],
+    ['MESSAGE_PURGE_CHUNK_ROWS', '0'],
+    ['MESSAGE_PURGE_ROWS_PER_RUN', '0'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => buildConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
+  });
+
+  it('keeps messages 90 days after a campaign ended by default; 0 keeps them forever', () => {
+    expect(buildConfig({}).retention).toEqual({ retentionDays: 90, chunkRows: 2_000, rowsPerRun: 20_000 });
+    expect(buildConfig({ MESSAGE_RETENTION_DAYS: '0' }).retention.retentionDays).toBe(0);
   });
 
   it('uses REDIS_URL unless REDIS_CLUSTER_NODES names a cluster', () => {

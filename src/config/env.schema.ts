@@ -115,6 +115,13 @@ export class EnvironmentVariables {
   @IsIn(UNKNOWN_POLICIES) UNKNOWN_POLICY: UnknownPolicy = 'fail';
   @Transform(toInt) @IsInt() @Min(1000) RECONCILE_AFTER_MS = 10 * 60_000;
   @Transform(toInt) @IsInt() @Min(60_000) RECONCILE_HORIZON_MS = 48 * 3600_000;
+
+  /** Days after a campaign settled before its message rows are deleted; 0 keeps them forever. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(36_500) MESSAGE_RETENTION_DAYS = 90;
+  /** Rows per DELETE statement of the purge (one short transaction each). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(50_000) MESSAGE_PURGE_CHUNK_ROWS = 2_000;
+  /** Rows the purge deletes per run at most (a run every SWEEPER_INTERVAL_MS); a backlog takes several runs. */
+  @Transform(toInt) @IsInt() @Min(1) MESSAGE_PURGE_ROWS_PER_RUN = 20_000;
 }
 
 /**

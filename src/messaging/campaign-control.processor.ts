@@ -9,9 +9,10 @@ import { JOB, QUEUES, type DispatchCampaignJob, type StartScheduledJob } from '.
 import { CampaignDispatcherService } from './campaign-dispatcher.service.js';
 import { RecoverySweeperService } from './recovery-sweeper.service.js';
 import { ReconciliationService } from '../status/reconciliation.service.js';
+import { MessageRetentionService } from '../campaigns/message-retention.service.js';
 import { closeWorker } from '../queues/close-worker.js';
 
-/** Worker of campaign-level jobs: dispatching batches, scheduled starts and the recovery sweep. */
+/** Worker of campaign-level jobs: dispatching batches, scheduled starts, the recovery sweep and the message purge. */
 @Processor(QUEUES.campaigns, { concurrency: 4 })
 export class CampaignControlProcessor extends WorkerHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(CampaignControlProcessor.name);
@@ -20,6 +21,7 @@ export class CampaignControlProcessor extends WorkerHost implements OnApplicatio
     private readonly lifecycle: CampaignLifecycleService,
     private readonly sweeper: RecoverySweeperService,
     private readonly reconciliation: ReconciliationService,
+    private readonly retention: MessageRetentionService,
     private readonly control: CampaignControlQueue,
     private readonly config: ConfigService<AppConfig, true>,
   ) {
@@ -29,14 +31,19 @@ export class CampaignControlProcessor extends WorkerHost implements OnApplicatio
   private schedulerTimer?: NodeJS.Timeout;
 
   /**
-   * Registers the sweep's job scheduler, and re-registers it every interval (idempotent upsert): if
-   * Redis lost its data, the scheduler itself is gone, and the sweep is what rebuilds everything else.
+   * Registers the job schedulers of the sweep and of the message purge (same period; the purge only while
+   * MESSAGE_RETENTION_DAYS > 0), and re-registers them every interval (idempotent upserts): if Redis lost
+   * its data, the schedulers themselves are gone, and the sweep is what rebuilds everything else.
    */
   async onApplicationBootstrap(): Promise<void> {
     const every = this.config.get('recovery', { infer: true }).sweeperIntervalMs;
+    const purgeEvery = this.retention.settings.retentionDays > 0 ? every : null;
     await this.control.ensureSweeper(every);
+    await this.control.ensureMessagePurge(purgeEvery);
     this.schedulerTimer = setInterval(() => {
       this.control.ensureSweeper(every).catch((e: unknown) => this.logger.warn({ err: e instanceof Error ? e.message : e }, 'could not register the sweep'));
+      if (purgeEvery === null) return;
+      this.control.ensureMessagePurge(purgeEvery).catch((e: unknown) => this.logger.warn({ err: e instanceof Error ? e.message : e }, 'could not register the message purge'));
     }, every);
     this.schedulerTimer.unref();
   }
@@ -62,6 +69,8 @@ export class CampaignControlProcessor extends WorkerHost implements OnApplicatio
         // Recovery first (lost jobs, stuck claims), then ask Mitto about sent messages with no report.
         await this.sweeper.sweep();
         return this.reconciliation.reconcile();
+      case JOB.purgeMessages:
+        return this.retention.purge();
       default:
         throw new Error(`No handler for job ${job.name} on ${QUEUES.campaigns}`);
     }

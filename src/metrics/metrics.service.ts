@@ -59,6 +59,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly messagesPurged = new Counter({
+    name: 'bulksms_messages_purged_total',
+    help: 'Message rows deleted by MESSAGE_RETENTION_DAYS (campaigns settled longer ago; their metrics stay)',
+    registers: [this.registry],
+  });
+
   readonly rateLimitWaits = new Counter({
     name: 'bulksms_rate_limit_waits_total',
     help: 'Batches or calls that had to wait for the rate limiter, by scope',

@@ -5,7 +5,7 @@
 export const QUEUES = {
   /** One job per batch of a campaign: lease -> Mitto call(s) -> outcomes. */
   batches: 'sms-batches',
-  /** Campaign-level work: dispatching batch jobs, scheduled starts, the recovery sweep. */
+  /** Campaign-level work: dispatching batch jobs, scheduled starts, the recovery sweep, the message purge. */
   campaigns: 'campaign-control',
 } as const;
 
@@ -37,6 +37,8 @@ export const JOB = {
   dispatch: 'dispatch',
   startScheduled: 'start-scheduled',
   sweep: 'sweep',
+  /** Message retention (MESSAGE_RETENTION_DAYS): one bounded run of the purge. */
+  purgeMessages: 'purge-messages',
 } as const;
 
 export const jobIds = {

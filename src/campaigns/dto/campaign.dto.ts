@@ -90,6 +90,12 @@ export class CampaignView {
     description: 'With a canary: pending until enough of it is delivered (passed) or it timed out (failed); null without one',
   })
   canaryState: CanaryState | null;
+  @ApiProperty({
+    nullable: true, type: String, format: 'date-time', example: null,
+    description: 'When its per-message rows were given up under MESSAGE_RETENTION_DAYS (counted from when it ended): ' +
+      'from then on `/messages` lists none; `metrics` and the credits stay as they were',
+  })
+  messagesPurgedAt: string | null;
   @ApiProperty({ type: MetricsView }) metrics: MetricsView;
 }
 
@@ -130,9 +136,14 @@ export class MessageView {
 
 export class MessagePageView {
   @ApiProperty({ type: [MessageView] }) items: MessageView[];
-  @ApiProperty() total: number;
+  @ApiProperty({ description: 'Messages that match (0 once the campaign\'s messages were purged)' }) total: number;
   @ApiProperty() page: number;
   @ApiProperty() limit: number;
+  @ApiProperty({
+    nullable: true, type: String, format: 'date-time', example: null,
+    description: 'Set when the campaign\'s messages were purged under MESSAGE_RETENTION_DAYS: the page is empty because they are gone',
+  })
+  messagesPurgedAt: string | null;
 }
 
 export class EstimateView {

@@ -38,6 +38,7 @@ export const DRAFT_CAMPAIGN: CampaignView = {
   canary: { size: 200, minDeliveredRate: 0.9, waitSeconds: 600 },
   pauseReason: null,
   canaryState: null,
+  messagesPurgedAt: null,
   metrics: metricsFromCounts([]),
 };
 
@@ -115,6 +116,7 @@ export const MESSAGE_PAGE: MessagePageView = {
   total: 20000,
   page: 1,
   limit: 50,
+  messagesPurgedAt: null,
 };
 
 export const ESTIMATE: EstimateView = { recipients: 19965, segments: 19965, credits: 19965, encoding: 'GSM-7', nonGsmCharacters: [], skipped: 35 };
