@@ -11,7 +11,7 @@ const allowed: Record<CampaignAction, CampaignStatus[]> = {
   resume: ['paused'],
   cancel: ['draft', 'scheduled', 'sending', 'paused'],
   finish: ['sending'],
-  expire: ['sending', 'paused'],
+  expire: ['scheduled', 'sending', 'paused'],
 };
 
 describe('campaign state machine', () => {

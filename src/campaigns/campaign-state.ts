@@ -18,8 +18,8 @@ const ALLOWED: Record<CampaignAction, readonly CampaignStatus[]> = {
   resume: ['paused'],
   cancel: ['draft', 'scheduled', 'sending', 'paused'],
   finish: ['sending'],
-  // Past its expiresAt with nothing left: ends, even while paused.
-  expire: ['sending', 'paused'],
+  // Past its expiresAt with nothing left: ends, even while paused — or before its scheduled start.
+  expire: ['scheduled', 'sending', 'paused'],
 };
 
 const TARGET: Partial<Record<CampaignAction, CampaignStatus>> = {
