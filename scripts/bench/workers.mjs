@@ -38,6 +38,8 @@ async function runOnce(count) {
     await seedRecipients(db, id, SIZE);
     await db.query('VACUUM ANALYZE campaign_messages');
     const pids = { api: api.child.pid, workers: workers.map((w) => w.pid), sandbox: sandbox.child.pid };
+    const redisCommands = async () => Number(/total_commands_processed:(\d+)/.exec(await connection.info('stats'))?.[1]);
+    const commandsBefore = await redisCommands();
     const { result: last, cpu, wallMs } = await cpuDuring(db, pids, async () => {
       const t0 = Date.now();
       await tenant.api.expect(202, 'POST', `/api/campaigns/${id}/enqueue`);
@@ -48,13 +50,15 @@ async function runOnce(count) {
     if (sent !== SIZE) throw new Error(`workers ${count}: expected ${SIZE} sent, got ${JSON.stringify(m)}`);
     const stats = await (await fetch(`${sandbox.url}/__sandbox/stats`)).json();
     if (stats.accepted !== SIZE || stats.duplicateReferences !== 0) throw new Error(`workers ${count}: sandbox saw ${JSON.stringify(stats).slice(0, 300)}`);
+    // every client's commands on this Redis (the bench is alone on it), including BullMQ's and our polling's
+    const redisPerMessage = ((await redisCommands()) - commandsBefore) / SIZE;
     const msgPerSec = SIZE / ((Date.parse(last.campaign.completedAt) - last.t0) / 1000);
     const t0 = now();
     const reference = await bareReference(db, SIZE);
     log(`  ${count} worker(s): ${Math.round(msgPerSec)} msg/s; bare reference ${Math.round(reference)} rows/s (${((now() - t0) / 1000).toFixed(1)} s); ` +
       `CPU s: ${Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} in ${(wallMs / 1000).toFixed(1)} s`);
     await batches.close();
-    return { count, msgPerSec, reference, cpu, wallMs };
+    return { count, msgPerSec, reference, cpu, wallMs, redisPerMessage };
   } finally {
     for (const w of workers) await stopProcess(w);
     if (api) await stopProcess(api.child);
@@ -70,11 +74,11 @@ function buildReport(results, machine) {
   lines.push(...machineTable(machine, `${machine.loadavg()} (at the end)`));
   const base = results[0].msgPerSec;
   const groups = Object.keys(results[0].cpu);
-  lines.push(`| worker processes | end-to-end msg/s | vs 1 process | bare reference (rows/s) | ratio | ${groups.map((g) => `CPU s: ${g}`).join(' | ')} | wall s |`);
-  lines.push(`|---|---|---|---|---|${groups.map(() => '---').join('|')}|---|`);
+  lines.push(`| worker processes | end-to-end msg/s | vs 1 process | bare reference (rows/s) | ratio | ${groups.map((g) => `CPU s: ${g}`).join(' | ')} | wall s | Redis commands per message |`);
+  lines.push(`|---|---|---|---|---|${groups.map(() => '---').join('|')}|---|---|`);
   for (const r of results) {
     lines.push(`| ${r.count} | **${fmt.rate(r.msgPerSec)}** | ${(r.msgPerSec / base).toFixed(2)}× | ${fmt.rate(r.reference)} | ${(r.msgPerSec / r.reference).toFixed(2)} | ` +
-      `${groups.map((g) => r.cpu[g].toFixed(1)).join(' | ')} | ${(r.wallMs / 1000).toFixed(1)} |`);
+      `${groups.map((g) => r.cpu[g].toFixed(1)).join(' | ')} | ${(r.wallMs / 1000).toFixed(1)} | ${r.redisPerMessage.toFixed(3)} |`);
   }
   return lines.join('\n');
 }
