@@ -1,22 +1,17 @@
 import { QueryFailedError } from 'typeorm';
+import { isDependencyUnavailable } from '../common/dependency-errors.js';
+
+/** SQLSTATEs of a statement that lost a race, not its server: deadlock and serialization failure. */
+const LOST_A_RACE = new Set(['40P01', '40001']);
 
 /**
- * SQLSTATEs after which the same statement can succeed if simply run again: deadlock and serialization
- * failures, and every "the server or the connection went away" class (08 connection exception, 57P0x
- * shutdown/crash, 53300 too many connections).
+ * Whether a database error is worth retrying as it is (a blip, a restart, a deadlock), not a bug in the
+ * statement: a lost race, or the database being unavailable (the same test the API uses for its 503).
  */
-const TRANSIENT_SQLSTATES = new Set(['40P01', '40001', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
-const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTCONN']);
-/** node-postgres reports a dropped socket and a pool that cannot connect in time as plain errors. */
-const TRANSIENT_MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i, /Client has encountered a connection error/i, /connection is closed/i];
-
-/** Whether a database error is worth retrying as it is (a blip, a restart, a deadlock), not a bug in the statement. */
 export function isTransientDatabaseError(error: unknown): boolean {
   const driver = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
-  if (typeof driver !== 'object' || driver === null) return false;
-  const { code, message } = driver as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_SOCKET_CODES.has(code))) return true;
-  return typeof message === 'string' && TRANSIENT_MESSAGES.some((re) => re.test(message));
+  const code = typeof driver === 'object' && driver !== null ? (driver as { code?: unknown }).code : undefined;
+  return (typeof code === 'string' && LOST_A_RACE.has(code)) || isDependencyUnavailable(error);
 }
 
 export interface RetryOptions {
