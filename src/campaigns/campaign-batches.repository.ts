@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { preparedRows, queryRows } from '../database/sql.js';
-import type { AccountRow } from '../messaging/traffic-account-credentials.js';
+import type { AccountRow } from '../mitto/traffic-account-credentials.js';
 import type { SendMode } from './campaign-batch.entity.js';
 import type { BulkSending } from '../tenants/bulk-sending.js';
 import type { CanaryState, SendWindowSettings } from '../guard-rails/guard-rails.types.js';

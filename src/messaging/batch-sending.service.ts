@@ -15,7 +15,7 @@ import { SenderSelector } from './sender-selector.js';
 import { closedWindow, sendNow } from './send-now.js';
 import { CampaignGuardRailsService } from '../campaigns/campaign-guard-rails.service.js';
 import type { OutgoingSms, SendContext, SmsSender } from './sms-sender.js';
-import { accountCredentials } from './traffic-account-credentials.js';
+import { accountCredentials } from '../mitto/traffic-account-credentials.js';
 
 /** The first call's permit is waited for in place up to this; longer waits give the batch back. */
 const FIRST_PERMIT_WAIT_MS = 250;

@@ -1,9 +1,10 @@
 // Types and wire constants for the Mitto Messaging API.
 //
 // Every assumption about Mitto (paths, header names, request and response shapes, status values) lives in
-// this file, mitto-outcome.ts (how responses are read and classified) and mitto.client.ts (how requests are
-// made). Source of truth: /work/shared/docs/mitto-api.md (section names are quoted below). When that doc
-// changes, these three files are the only places to correct.
+// src/mitto/: this file, mitto-send-outcome.ts and mitto-message-status.ts (how answers are read and
+// classified, with mitto-response.ts) and mitto.client.ts (how requests are made). Source of truth:
+// docs/MITTO_API.md (section names are quoted below). When that doc changes, these files are the only
+// places to correct.
 
 /** Nest injection token for {@link MittoClientOptions}. */
 export const MITTO_CLIENT_OPTIONS = Symbol('MITTO_CLIENT_OPTIONS');
@@ -123,7 +124,7 @@ export type MittoMessageLookup =
 export type MittoDeliveryBucket = 'pending' | 'delivered' | 'failed' | 'unknown';
 
 // ---------------------------------------------------------------------------------------------------------
-// Wire shapes (what goes over HTTP). Only mitto.client.ts and mitto-outcome.ts use these.
+// Wire shapes (what goes over HTTP). Only mitto.client.ts and mitto-send-outcome.ts use these.
 // ---------------------------------------------------------------------------------------------------------
 
 /** One message in a send body (doc "Send one message" / "Send many messages"; `reference` assumed). */
