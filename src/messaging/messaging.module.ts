@@ -11,7 +11,7 @@ import { RecoverySweeperService } from './recovery-sweeper.service.js';
 
 /**
  * The two senders (SenderSelector picks one per batch; nothing else branches on the flag), batch sending,
- * dispatching and recovery. The processors that drive them live in WorkersModule (APP_ROLE).
+ * dispatching and recovery. The processors that drive them live in workers/ (WorkersModule, per APP_ROLE).
  */
 @Module({
   imports: [CampaignsModule, MittoModule, RateLimitingModule],

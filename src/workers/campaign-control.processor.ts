@@ -6,8 +6,8 @@ import type { AppConfig } from '../config/app.config.js';
 import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.service.js';
 import { CampaignControlQueue } from '../queues/campaign-control.queue.js';
 import { JOB, QUEUES, type DispatchCampaignJob, type StartScheduledJob } from '../queues/queue-names.js';
-import { CampaignDispatcherService } from './campaign-dispatcher.service.js';
-import { RecoverySweeperService } from './recovery-sweeper.service.js';
+import { CampaignDispatcherService } from '../messaging/campaign-dispatcher.service.js';
+import { RecoverySweeperService } from '../messaging/recovery-sweeper.service.js';
 import { ReconciliationService } from '../status/reconciliation.service.js';
 import { closeWorker } from '../queues/close-worker.js';
 
