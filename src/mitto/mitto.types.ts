@@ -34,8 +34,6 @@ export const MITTO_SEND_BULK_PATH = '/api/v1.1/Messages/sendmessagesbulk';
 export const mittoMessagePath = (providerMessageId: string): string =>
   `/api/v1.1/Messages/${encodeURIComponent(providerMessageId)}`;
 
-/** Doc "Send many messages": assumed limit for the per-item `reference`. */
-export const MITTO_REFERENCE_MAX_LENGTH = 100;
 /** Raw error bodies / transport error messages kept in `reason` are cut to this many characters. */
 export const MITTO_REASON_MAX_CHARS = 500;
 /**

@@ -34,7 +34,6 @@
 import {
   Metadata,
   ParseError,
-  getCountries,
   isSupportedCountry,
   parsePhoneNumberWithError,
   validatePhoneNumberLength,
@@ -353,9 +352,4 @@ export function fastNormalize(cleaned: string, region: string): string | undefin
   // isValid() selects the country's plan, or the calling code's main plan when there is none.
   const plan = country !== undefined ? planFor(country) : planFor(countries[0]);
   return isValidFor(plan, nationalNumber) ? `+${callingCode}${nationalNumber}` : undefined;
-}
-
-/** All regions with a numbering plan (for config validation messages). */
-export function supportedRegions(): string[] {
-  return getCountries();
 }

@@ -19,7 +19,6 @@
  * getNonGsmCharacters()) is checked by sms-segments.spec.ts exhaustively for every BMP code unit
  * and on thousands of random and boundary-length texts.
  */
-import { SegmentedMessage } from 'sms-segments-calculator';
 import libraryGsmTable from 'sms-segments-calculator/dist/libs/UnicodeToGSM.js';
 import { splitGraphemes } from 'sms-segments-calculator/dist/libs/textUtils.js';
 
@@ -287,96 +286,4 @@ function countWithGraphemes(text: string): SegmentCount {
     i = end;
   }
   return { segments: packSegments(bits, count), encoding: 'UCS-2', nonGsmCharacters: [...nonGsm] };
-}
-
-/**
- * The library's own answer (slow: about 1 ms per text). For tests and one-off checks only.
- */
-export function countSegmentsWithLibrary(text: string): SegmentCount {
-  const message = new SegmentedMessage(text, 'auto');
-  return {
-    segments: message.segmentsCount,
-    encoding: message.encodingName,
-    nonGsmCharacters: [...new Set(message.getNonGsmCharacters())],
-  };
-}
-
-export interface SegmentSummary {
-  messages: number;
-  segments: number;
-  /** 'GSM-7' when every message (or none at all) is GSM-7, 'UCS-2' when all are, else 'mixed'. */
-  encoding: SmsEncoding | 'mixed';
-  /** Unique, sorted, at most 50. */
-  nonGsmCharacters: string[];
-}
-
-/** A per-message count: a SegmentCount, or an accepted recipient row (which calls the list `nonGsm`). */
-export interface SegmentCountLike {
-  segments: number;
-  encoding: SmsEncoding;
-  nonGsmCharacters?: readonly string[];
-  nonGsm?: readonly string[];
-}
-
-export const MAX_REPORTED_NON_GSM_CHARACTERS = 50;
-
-/** Accumulates per-message segment counts (e.g. over all recipients of a campaign). */
-export class SegmentTally {
-  private messageCount = 0;
-  private segmentCount = 0;
-  private gsm = 0;
-  private ucs2 = 0;
-  private readonly nonGsm = new Set<string>();
-
-  add(result: SegmentCountLike): this {
-    this.messageCount++;
-    this.segmentCount += result.segments;
-    if (result.encoding === 'UCS-2') this.ucs2++;
-    else this.gsm++;
-    const chars = result.nonGsmCharacters ?? result.nonGsm;
-    if (chars) for (const c of chars) this.nonGsm.add(c);
-    return this;
-  }
-
-  merge(other: SegmentTally): this {
-    this.messageCount += other.messageCount;
-    this.segmentCount += other.segmentCount;
-    this.gsm += other.gsm;
-    this.ucs2 += other.ucs2;
-    for (const c of other.nonGsm) this.nonGsm.add(c);
-    return this;
-  }
-
-  get messages(): number {
-    return this.messageCount;
-  }
-
-  get segments(): number {
-    return this.segmentCount;
-  }
-
-  get encoding(): SmsEncoding | 'mixed' {
-    if (this.ucs2 === 0) return 'GSM-7';
-    return this.gsm === 0 ? 'UCS-2' : 'mixed';
-  }
-
-  summary(): SegmentSummary {
-    return {
-      messages: this.messageCount,
-      segments: this.segmentCount,
-      encoding: this.encoding,
-      nonGsmCharacters: [...this.nonGsm].sort().slice(0, MAX_REPORTED_NON_GSM_CHARACTERS),
-    };
-  }
-
-  toJSON(): SegmentSummary {
-    return this.summary();
-  }
-}
-
-/** Tally of a list of texts. */
-export function summariseEncodings(texts: Iterable<string>): SegmentSummary {
-  const tally = new SegmentTally();
-  for (const text of texts) tally.add(countSegments(text));
-  return tally.summary();
 }

@@ -21,12 +21,6 @@ export const STATUS_RANK: Readonly<Partial<Record<MessageStatus, number>>> = {
   undelivered: 3,
 };
 
-/** Whether a message in `current` may move to `target` (strictly forward). */
-export function canMove(current: MessageStatus, target: ReportTarget): boolean {
-  const from = STATUS_RANK[current];
-  return from !== undefined && from < STATUS_RANK[target]!;
-}
-
 /** The same rule as SQL: a CASE giving the rank of `column`, NULL for statuses that never move. */
 export function rankSql(column: string): string {
   const whens = Object.entries(STATUS_RANK).map(([status, rank]) => `WHEN '${status}' THEN ${rank}`);
