@@ -46,5 +46,5 @@ export interface SmsSender {
 
 /** One of our messages as Mitto gets it: our id travels as `reference`. */
 export function toMittoMessage(ctx: SendContext, m: OutgoingSms): MittoOutgoingMessage {
-  return { reference: m.id, trafficAccountId: ctx.mittoTrafficAccountId, destination: m.phone, text: m.text, sender: ctx.sender };
+  return { reference: m.id, mittoTrafficAccountId: ctx.mittoTrafficAccountId, destination: m.phone, text: m.text, sender: ctx.sender };
 }

@@ -29,10 +29,12 @@ export function parseMittoMessageStatus(value: unknown): MittoMessageStatus | nu
   const deliveryStatus = typeof value['deliveryStatus'] === 'string' ? value['deliveryStatus'].trim() : '';
   if (messageId === undefined || deliveryStatus === '') return null;
   const status: MittoMessageStatus = { messageId, deliveryStatus };
-  for (const key of ['description', 'reference', 'trafficAccountId', 'text', 'createdAt', 'updatedAt'] as const) {
+  for (const key of ['description', 'reference', 'text', 'createdAt', 'updatedAt'] as const) {
     const field = value[key];
     if (typeof field === 'string') status[key] = field;
   }
+  const account = value['trafficAccountId'];
+  if (typeof account === 'string') status.mittoTrafficAccountId = account;
   const parts = value['messageParts'];
   if (typeof parts === 'number' && Number.isInteger(parts) && parts >= 0) status.messageParts = parts;
   return status;

@@ -49,8 +49,11 @@ export const MITTO_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 export interface MittoOutgoingMessage {
   /** Our message id; sent as Mitto `reference` (doc: assumed, ≤ 100 chars, echoed in delivery reports). */
   reference: string;
-  /** UUID of the traffic account the API key belongs to (doc "Authentication"). */
-  trafficAccountId: string;
+  /**
+   * Mitto's UUID of the traffic account the API key belongs to (doc "Authentication"; `trafficAccountId` on the
+   * wire). Not our `traffic_accounts.id`, which is what `trafficAccountId` means everywhere else in this code.
+   */
+  mittoTrafficAccountId: string;
   /** E.164, e.g. `+41791234567`. */
   destination: string;
   text: string;
@@ -99,7 +102,8 @@ export interface MittoMessageStatus {
   deliveryStatus: string;
   description?: string;
   reference?: string;
-  trafficAccountId?: string;
+  /** Mitto's traffic account id (`trafficAccountId` on the wire). */
+  mittoTrafficAccountId?: string;
   text?: string;
   messageParts?: number;
   createdAt?: string;
@@ -160,7 +164,7 @@ export interface MittoWireSendResponse {
 
 export function toWireSendItem(message: MittoOutgoingMessage): MittoWireSendItem {
   return {
-    trafficAccountId: message.trafficAccountId,
+    trafficAccountId: message.mittoTrafficAccountId,
     destination: message.destination,
     sms: { text: message.text, sender: message.sender },
     reference: message.reference,
