@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { SegmentedMessage } from 'sms-segments-calculator';
 import { splitGraphemes } from 'sms-segments-calculator/dist/libs/textUtils.js';
-import { countSegments, segmentInternals, type SegmentCount } from './sms-segments.js';
+import { countSegments, type SegmentCount } from './sms-segments.js';
+import { segmentInternals } from './sms-code-units.js';
 
 const GSM_BASIC = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
 const GSM_EXTENSION = '^{}\\[~]|€\f';
