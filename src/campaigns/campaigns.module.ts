@@ -9,6 +9,7 @@ import { CampaignsService } from './campaigns.service.js';
 import { CampaignLifecycleService } from './campaign-lifecycle.service.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
 import { CampaignBatchesRepository } from './campaign-batches.repository.js';
+import { BatchLeasesRepository } from './batch-leases.repository.js';
 import { BatchRecoveryRepository } from './batch-recovery.repository.js';
 import { CampaignMessagesCopyWriter } from './campaign-messages.copy-writer.js';
 import { CampaignGuardRailsRepository } from './campaign-guard-rails.repository.js';
@@ -22,11 +23,11 @@ import { RecipientsUploadService } from './recipients-upload.service.js';
   controllers: [CampaignsController],
   providers: [
     CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignMessagesCopyWriter, CampaignBatchesRepository,
-    BatchRecoveryRepository, RecipientsImportService, RecipientsUploadService, CampaignGuardRailsRepository, CampaignGuardRailsService,
+    BatchLeasesRepository, BatchRecoveryRepository, RecipientsImportService, RecipientsUploadService, CampaignGuardRailsRepository, CampaignGuardRailsService,
   ],
   exports: [
-    CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignBatchesRepository, BatchRecoveryRepository,
-    CampaignGuardRailsRepository, CampaignGuardRailsService,
+    CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignBatchesRepository, BatchLeasesRepository,
+    BatchRecoveryRepository, CampaignGuardRailsRepository, CampaignGuardRailsService,
   ],
 })
 export class CampaignsModule {}

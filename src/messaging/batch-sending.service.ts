@@ -2,7 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/app.config.js';
-import { CampaignBatchesRepository, type BatchContext, type MessageOutcome, type QueuedMessage } from '../campaigns/campaign-batches.repository.js';
+import { BatchLeasesRepository, type BatchContext, type QueuedMessage } from '../campaigns/batch-leases.repository.js';
+import { CampaignBatchesRepository, type MessageOutcome } from '../campaigns/campaign-batches.repository.js';
 import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.service.js';
 import { withDatabaseRetry } from '../database/transient-errors.js';
 import { MessageTemplate } from '../recipients/message-template.js';
@@ -71,6 +72,7 @@ export class BatchSendingService {
   private readonly inFlight = new Set<Promise<BatchRun>>();
 
   constructor(
+    private readonly leases: BatchLeasesRepository,
     private readonly batches: CampaignBatchesRepository,
     private readonly lifecycle: CampaignLifecycleService,
     private readonly limiter: RateLimiterService,
@@ -111,7 +113,7 @@ export class BatchSendingService {
 
   private async runBatch(job: SendBatchJob, attempt: BatchAttempt): Promise<BatchRun> {
     const ref = { campaignId: job.campaignId, batch: job.batch, token: randomUUID() };
-    const got = await this.batches.lease(ref, job.generation, { leaseMs: this.leaseMs, reconcileAfterMs: this.reconcileAfterMs });
+    const got = await this.leases.lease(ref, job.generation, { leaseMs: this.leaseMs, reconcileAfterMs: this.reconcileAfterMs });
     if (!got.leased) {
       if (got.reason === 'busy') throw new BatchDeferred(Math.max(50, got.until.getTime() - Date.now() + 50), 'lease held by another worker');
       if (got.reason === 'done') await this.finish(job.campaignId);
@@ -123,7 +125,7 @@ export class BatchSendingService {
       this.metrics.messagesProcessed.inc({ status: 'unknown', mode: sender.mode }, got.interrupted);
       this.logger.warn({ campaignId: job.campaignId, batch: job.batch, messages: got.interrupted }, 'took over an abandoned batch; its call in flight is unknown');
     }
-    const lease = new BatchLease(this.batches, ref, this.leaseMs, sender.mode);
+    const lease = new BatchLease(this.leases, ref, this.leaseMs, sender.mode);
     const stopTimer = this.metrics.batchSeconds.startTimer({ mode: sender.mode });
     try {
       return await this.sendLeased(lease, got.context, got.messages, sender, attempt);
