@@ -118,11 +118,8 @@ try {
   await scenario('sequential, granted, logs of 10 000 entries (max 100k / 10 s)', keys({ accountMax: 100_000, accountWindowMs: 10_000, tenantMax: 100_000, tenantWindowMs: 10_000 }), 1, fill(10_000));
   await accuracy();
 } finally {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
+  for await (const found of redis.scanStream({ match: `${PREFIX}:*`, count: 1000 })) {
     if (found.length) await redis.del(...found);
-    cursor = next;
-  } while (cursor !== '0');
+  }
   await redis.quit();
 }
