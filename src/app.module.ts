@@ -20,7 +20,7 @@ import { StatusModule } from './status/status.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { EventsModule } from './events/events.module.js';
 import { SuppressionsModule } from './suppressions/suppressions.module.js';
-import { WorkersModule } from './workers.module.js';
+import { WorkersModule } from './workers/workers.module.js';
 import { RequestLimitsModule } from './request-limits/request-limits.module.js';
 
 /**

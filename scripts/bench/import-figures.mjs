@@ -121,7 +121,13 @@ export async function memoryOfImport(startFreshApp, csv, label) {
  */
 export async function libraryRates(csv) {
   const { PhoneNormalizer } = await import(path.join(APP_DIR, 'dist/src/recipients/phone-number.js'));
-  const { countSegments, countSegmentsWithLibrary } = await import(path.join(APP_DIR, 'dist/src/recipients/sms-segments.js'));
+  const { countSegments } = await import(path.join(APP_DIR, 'dist/src/recipients/sms-segments.js'));
+  const { SegmentedMessage } = await import('sms-segments-calculator');
+  // The same answer as countSegments, by the library itself.
+  const countSegmentsWithLibrary = (text) => {
+    const message = new SegmentedMessage(text, 'auto');
+    return { segments: message.segmentsCount, encoding: message.encodingName, nonGsmCharacters: [...new Set(message.getNonGsmCharacters())] };
+  };
   const phones = csv.body.toString().split('\n').slice(1, 200_001).map((l) => l.split(',')[0]);
   const texts = Array.from({ length: 200_000 }, (_, i) => TEXT.replace('{{name}}', `Name ${i}`));
   const rate = (n, fn) => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { queryRows } from '../database/sql.js';
+import { msInterval, queryRows } from '../database/sql.js';
 import type { UnknownPolicy } from '../config/env.schema.js';
 
 import type { PendingBatch } from './campaign-batches.repository.js';
@@ -25,7 +25,6 @@ export interface DueCheck {
   seqTo: number;
 }
 
-const ms = (param: string) => `make_interval(secs => ${param} / 1000.0)`;
 /**
  * Proof that Mitto never had an unknown message: its worker died with the call in flight (a takeover
  * made it unknown: INTERRUPTED, not an ambiguous answer to a call that surely left), and Mitto has since
@@ -46,7 +45,7 @@ export class BatchRecoveryRepository {
   async openCampaigns(idleMs: number): Promise<OpenCampaign[]> {
     return queryRows<OpenCampaign>(this.db,
       `SELECT id, status, batch_count, dispatched_batches, dispatch_generation, scheduled_at, expires_at, canary_state,
-              coalesce(last_activity_at, started_at, updated_at) < now() - ${ms('$1')} AS idle
+              coalesce(last_activity_at, started_at, updated_at) < now() - ${msInterval('$1')} AS idle
          FROM campaigns WHERE settled_at IS NULL AND status <> 'draft'`,
       [idleMs],
     );
@@ -60,10 +59,10 @@ export class BatchRecoveryRepository {
    */
   async unheld(campaignId: string, all: boolean, graceMs: number, limit: number): Promise<Array<PendingBatch & { abandoned: boolean }>> {
     return queryRows<PendingBatch & { abandoned: boolean }>(this.db,
-      `SELECT batch, job_round AS "jobRound", lease_expires_at < now() - ${ms('$3')} AS abandoned
+      `SELECT batch, job_round AS "jobRound", lease_expires_at < now() - ${msInterval('$3')} AS abandoned
          FROM campaign_batches
         WHERE campaign_id = $1 AND state = 'pending' AND (not_before IS NULL OR not_before <= now())
-          AND (lease_expires_at < now() - ${ms('$3')} OR ($2 AND (lease_expires_at IS NULL OR lease_expires_at <= now())))
+          AND (lease_expires_at < now() - ${msInterval('$3')} OR ($2 AND (lease_expires_at IS NULL OR lease_expires_at <= now())))
         ORDER BY batch LIMIT $4`,
       [campaignId, all, graceMs, limit],
     );
@@ -105,7 +104,7 @@ export class BatchRecoveryRepository {
     const rows = await queryRows<{ campaign_id: string; batch: number; job_round: number; reopened: boolean; moved: number }>(this.db,
       `WITH target AS (
          SELECT b.campaign_id, b.batch, c.batch_size, c.last_report_sent_at FROM campaign_batches b JOIN campaigns c ON c.id = b.campaign_id
-          WHERE b.unknown_at < now() - ${ms('$2')} AND (b.lease_expires_at IS NULL OR b.lease_expires_at <= now())
+          WHERE b.unknown_at < now() - ${msInterval('$2')} AND (b.lease_expires_at IS NULL OR b.lease_expires_at <= now())
           ORDER BY b.unknown_at LIMIT $3
           FOR UPDATE OF b SKIP LOCKED
        ), moved AS (
@@ -116,7 +115,7 @@ export class BatchRecoveryRepository {
                 updated_at = now()
            FROM target t
           WHERE m.campaign_id = t.campaign_id AND m.seq >= t.batch * t.batch_size AND m.seq < (t.batch + 1) * t.batch_size
-            AND m.status = 'unknown' AND m.updated_at < now() - ${ms('$2')}
+            AND m.status = 'unknown' AND m.updated_at < now() - ${msInterval('$2')}
          RETURNING t.campaign_id, t.batch, m.status
        ), per_batch AS (
          SELECT t.campaign_id, t.batch,
@@ -125,7 +124,7 @@ export class BatchRecoveryRepository {
                 -- the batch's unknown messages not due yet (the statement's snapshot still shows the ones moved above)
                 (SELECT min(m.updated_at) FROM campaign_messages m
                   WHERE m.campaign_id = t.campaign_id AND m.seq >= t.batch * t.batch_size AND m.seq < (t.batch + 1) * t.batch_size
-                    AND m.status = 'unknown' AND m.updated_at >= now() - ${ms('$2')}) AS next_unknown
+                    AND m.status = 'unknown' AND m.updated_at >= now() - ${msInterval('$2')}) AS next_unknown
            FROM target t
        )
        UPDATE campaign_batches x
@@ -171,8 +170,8 @@ export class BatchRecoveryRepository {
        )
        UPDATE campaign_batches b
           SET checks = b.checks + 1,
-              check_at = CASE WHEN NOT s.open OR coalesce(b.first_sent_at, b.updated_at) < now() - ${ms('$7')} THEN NULL
-                              ELSE now() + ${ms(`least($5::float8 * 2 ^ least(b.checks, 30), $6::float8)`)} END,
+              check_at = CASE WHEN NOT s.open OR coalesce(b.first_sent_at, b.updated_at) < now() - ${msInterval('$7')} THEN NULL
+                              ELSE now() + ${msInterval(`least($5::float8 * 2 ^ least(b.checks, 30), $6::float8)`)} END,
               updated_at = now()
          FROM s WHERE b.campaign_id = s.campaign_id AND b.batch = s.batch
         RETURNING (s.open AND b.check_at IS NULL) AS gave_up`,

@@ -7,7 +7,8 @@ export type SendMode = 'bulk' | 'single';
 /**
  * One batch of a campaign: the messages with seq in [batch·B, (batch+1)·B), B = the campaign's batch size.
  * The unit of ownership while sending (a lease) and the index of every periodic scan (see the
- * batch-leases migration and docs/ARCHITECTURE.md). Written with plain SQL by campaign-batches.repository.ts.
+ * batch-leases migration and docs/ARCHITECTURE.md). Written with plain SQL by batch-leases.repository.ts,
+ * campaign-batches.repository.ts and batch-recovery.repository.ts.
  */
 @Entity('campaign_batches')
 @Check('ck_campaign_batches_state', `state IN ('pending', 'done')`)

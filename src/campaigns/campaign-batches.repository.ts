@@ -1,51 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { preparedRows, queryRows } from '../database/sql.js';
-import type { AccountRow } from '../messaging/traffic-account-credentials.js';
-import type { SendMode } from './campaign-batch.entity.js';
-import type { BulkSending } from '../tenants/bulk-sending.js';
-import type { CanaryState, SendWindowSettings } from '../guard-rails/guard-rails.types.js';
+import { msInterval, preparedRows, queryRows } from '../database/sql.js';
+import type { LeaseRef } from './batch-leases.repository.js';
 import type { MessageStatus } from './campaign-message.entity.js';
-
-/** Which batch, and which lease on it. */
-export interface LeaseRef {
-  campaignId: string;
-  batch: number;
-  token: string;
-}
-
-/** Everything a batch needs to be sent, read in the statement that leases it. */
-export interface BatchContext extends AccountRow {
-  bulk_sending: BulkSending;
-  send_window: SendWindowSettings | null;
-  expires_at: Date | null;
-  canary_state: CanaryState | null;
-  canary_until_seq: number | null;
-  /** The campaign has a guard rail judged after outcomes (auto-pause, or a canary still pending). */
-  guarded: boolean;
-  text: string;
-  sender: string;
-  batch_size: number;
-  mitto_traffic_account_id: string;
-}
-
-/** A queued message of a batch, as the batch's lease holder reads it before sending. */
-export interface QueuedMessage {
-  id: string;
-  seq: number;
-  phone: string;
-  variables: Record<string, string> | null;
-  segments: number;
-  /** On the tenant's suppression list now: becomes `skipped` instead of being sent. */
-  suppressed: boolean;
-}
-
-export type LeaseAttempt =
-  | { leased: true; context: BatchContext; messages: QueuedMessage[]; interrupted: number }
-  /** done: nothing left; stopped: the campaign is not sending (or this job is of an older generation);
-   *  busy: another holder's lease runs until `until`. */
-  | { leased: false; reason: 'done' | 'stopped' }
-  | { leased: false; reason: 'busy'; until: Date };
 
 /** One message's outcome, addressed by its seq in the campaign. */
 export interface MessageOutcome {
@@ -63,19 +20,10 @@ export interface PendingBatch {
 }
 
 /**
- * The marker's verdict: call now; the lease is gone; or the campaign stopped sending while we held it
- * (`campaignStatus` is its status, or `expired` once past its expiresAt).
- */
-export type MarkResult = { kind: 'ok' } | { kind: 'lost' } | { kind: 'stopped'; campaignStatus: string };
-
-const INTERRUPTED = `'A worker stopped while this message was being sent'`;
-const msInterval = (param: string) => `make_interval(secs => ${param} / 1000.0)`;
-
-/**
- * SQL of the sending state machine: batch leases, the write-ahead marker, and every statement that moves
- * a message out of `queued` (results, cancel/expiry walks, unknown settlement). The rule they share: only
- * the holder of a batch's lease moves that batch's queued messages, and a lease is taken only when free or
- * expired — so two workers never send the same message, and a walk never races a Mitto call.
+ * SQL of the sending state machine on batches: their rows, and the statements that move a batch's messages
+ * out of `queued` (results, cancel/expiry walks; unknown settlement is in batch-recovery.repository.ts). The
+ * rule they share with the leases (batch-leases.repository.ts): only the holder of a batch's lease moves
+ * that batch's queued messages — so a walk never races a Mitto call.
  */
 @Injectable()
 export class CampaignBatchesRepository {
@@ -97,130 +45,6 @@ export class CampaignBatchesRepository {
         WHERE campaign_id = $1 AND state = 'pending' AND batch >= $2 ORDER BY batch LIMIT $3`,
       [campaignId, fromBatch, limit],
     );
-  }
-
-  /**
-   * Leases a pending batch of a sending campaign (this job's generation) whose lease is free or expired,
-   * in one statement that also reads the batch's context and its queued messages (in seq order, with
-   * whether each number is suppressed now). Taking over an expired lease turns the messages of the call
-   * its holder had in flight (the marker) into `unknown`: they may have reached Mitto, so they are not
-   * among the messages returned.
-   */
-  async lease(ref: LeaseRef, generation: number, opts: { leaseMs: number; reconcileAfterMs: number }): Promise<LeaseAttempt> {
-    const [row] = await preparedRows<BatchContext & {
-      leased: number; prev_from: number | null; prev_to: number | null;
-      messages: Array<[string, number, string, Record<string, string> | null, number, boolean]> | null;
-      campaign_status: string; generation: number; state: string | null; lease_expires_at: Date | null;
-    }>(
-      this.db,
-      'batch_lease',
-      `WITH target AS (
-         SELECT b.campaign_id, b.batch, b.inflight_from, b.inflight_to, b.lease_token IS NOT NULL AS abandoned,
-                (SELECT batch_size FROM campaigns WHERE id = $1) AS batch_size, (SELECT tenant_id FROM campaigns WHERE id = $1) AS tenant_id,
-                -- most tenants have no suppressions: then no message needs a lookup
-                EXISTS (SELECT 1 FROM suppressions s JOIN campaigns c ON c.tenant_id = s.tenant_id WHERE c.id = $1) AS any_suppressed
-           FROM campaign_batches b
-          WHERE b.campaign_id = $1 AND b.batch = $2 AND b.state = 'pending'
-            AND (b.lease_expires_at IS NULL OR b.lease_expires_at <= now())
-            AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = b.campaign_id AND c.status = 'sending' AND c.dispatch_generation = $3)
-          FOR UPDATE OF b
-       ), leased AS (
-         UPDATE campaign_batches x
-            -- an abandoned marker stays until interruptMarker has turned its messages unknown (same statement)
-            SET lease_token = $4, lease_expires_at = now() + ${msInterval('$5')},
-                -- an abandoned lease may have sent messages without getting to schedule their check
-                check_at = CASE WHEN t.abandoned THEN coalesce(x.check_at, now() + ${msInterval('$6')}) ELSE x.check_at END,
-                updated_at = now()
-           FROM target t WHERE x.campaign_id = t.campaign_id AND x.batch = t.batch
-         RETURNING t.inflight_from AS prev_from, t.inflight_to AS prev_to
-       ), queued AS (
-         -- the abandoned marker's range is left out: it becomes unknown (interruptMarker)
-         SELECT json_agg(json_build_array(m.id, m.seq, m.phone, m.variables, m.segments,
-                  t.any_suppressed AND EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = t.tenant_id AND s.phone = m.phone)) ORDER BY m.seq) AS list
-           FROM target t JOIN campaign_messages m
-             ON m.campaign_id = t.campaign_id AND m.seq >= t.batch * t.batch_size AND m.seq < (t.batch + 1) * t.batch_size
-          WHERE m.status = 'queued' AND NOT (m.seq >= coalesce(t.inflight_from, 0) AND m.seq < coalesce(t.inflight_to, 0))
-       )
-       SELECT (SELECT count(*) FROM leased)::int AS leased, (SELECT prev_from FROM leased) AS prev_from, (SELECT prev_to FROM leased) AS prev_to,
-              (SELECT list FROM queued) AS messages,
-              c.status AS campaign_status, c.dispatch_generation AS generation, c.tenant_id, c.text, c.sender, c.batch_size,
-              c.send_window, c.expires_at, c.canary_state, c.canary_until_seq,
-              (c.auto_pause IS NOT NULL OR c.canary_state = 'pending') AS guarded,
-              a.id AS account_id, a.mitto_traffic_account_id, a.api_key, a.rate_limit_per_second AS account_rps,
-              t.rate_limit_per_second AS tenant_rps, t.bulk_sending, b.state, b.lease_expires_at
-         FROM campaigns c
-         JOIN tenants t ON t.id = c.tenant_id
-         LEFT JOIN traffic_accounts a ON a.id = c.traffic_account_id
-         LEFT JOIN campaign_batches b ON b.campaign_id = c.id AND b.batch = $2
-        WHERE c.id = $1`,
-      [ref.campaignId, ref.batch, generation, ref.token, opts.leaseMs, opts.reconcileAfterMs],
-    );
-    if (!row) return { leased: false, reason: 'stopped' };
-    if (row.leased > 0) {
-      const messages = (row.messages ?? []).map(([id, seq, phone, variables, segments, suppressed]) => ({ id, seq, phone, variables, segments, suppressed }));
-      const interrupted = row.prev_from === null ? 0 : await this.interruptMarker(ref, row.prev_from, row.prev_to!);
-      return { leased: true, context: row, messages, interrupted };
-    }
-    if (row.campaign_status !== 'sending' || row.generation !== generation) return { leased: false, reason: 'stopped' };
-    if (!row.state || row.state === 'done') return { leased: false, reason: 'done' };
-    return { leased: false, reason: 'busy', until: new Date(row.lease_expires_at ?? Date.now()) };
-  }
-
-  /**
-   * A takeover's first step (we hold the lease now): the messages of the call the previous holder had in
-   * flight that are still queued become `unknown` — they may have reached Mitto — and the marker goes, in
-   * one statement (a crash before it leaves the marker for the next holder). Run only when there is a
-   * marker, so an ordinary lease never fires the status trigger.
-   */
-  private async interruptMarker(ref: LeaseRef, fromSeq: number, toSeq: number): Promise<number> {
-    const [row] = await queryRows<{ interrupted: number }>(this.db,
-      `WITH moved AS (
-         UPDATE campaign_messages SET status = 'unknown', error_code = 'INTERRUPTED', error_message = ${INTERRUPTED}, updated_at = now()
-          WHERE campaign_id = $1 AND seq >= $2 AND seq < $3 AND status = 'queued' RETURNING 1
-       ), cleared AS (
-         UPDATE campaign_batches SET inflight_from = NULL, inflight_to = NULL, unknown_at = coalesce(unknown_at, now()), updated_at = now()
-          WHERE campaign_id = $1 AND batch = $4 AND lease_token = $5
-       )
-       SELECT count(*)::int AS interrupted FROM moved`,
-      [ref.campaignId, fromSeq, toSeq, ref.batch, ref.token],
-    );
-    return row.interrupted;
-  }
-
-  /**
-   * The write-ahead marker, written right before a Mitto call: the seq range about to be sent. It is also
-   * the last check before the call — the lease is still ours (and renewed) and the campaign still sending.
-   * "Ours" means our token is still on the row: a lease that ran out (say, through a database outage)
-   * and that nobody took over is still ours; a takeover replaces the token.
-   */
-  async markInFlight(ref: LeaseRef, fromSeq: number, toSeq: number, leaseMs: number, mode: SendMode): Promise<MarkResult> {
-    const rows = await preparedRows(this.db, 'batch_mark_in_flight',
-      `UPDATE campaign_batches b
-          SET inflight_from = $4, inflight_to = $5, lease_expires_at = now() + ${msInterval('$6')}, mode = $7, updated_at = now()
-        WHERE b.campaign_id = $1 AND b.batch = $2 AND b.lease_token = $3
-          AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.status = 'sending' AND (c.expires_at IS NULL OR c.expires_at > now()))
-        RETURNING 1`,
-      [ref.campaignId, ref.batch, ref.token, fromSeq, toSeq, leaseMs, mode],
-    );
-    if (rows.length > 0) return { kind: 'ok' };
-    const [state] = await queryRows<{ held: boolean; status: string; expired: boolean }>(this.db,
-      `SELECT c.status, c.expires_at IS NOT NULL AND c.expires_at <= now() AS expired,
-              EXISTS (SELECT 1 FROM campaign_batches b WHERE b.campaign_id = $1 AND b.batch = $2 AND b.lease_token = $3) AS held
-         FROM campaigns c WHERE c.id = $1`,
-      [ref.campaignId, ref.batch, ref.token],
-    );
-    if (!state?.held) return { kind: 'lost' };
-    return { kind: 'stopped', campaignStatus: state.expired ? 'expired' : state.status };
-  }
-
-  /** Extends the lease while its holder works (timer); false when it is no longer ours (taken over or released). */
-  async renew(ref: LeaseRef, leaseMs: number): Promise<boolean> {
-    const rows = await preparedRows(this.db, 'batch_renew',
-      `UPDATE campaign_batches SET lease_expires_at = now() + ${msInterval('$4')}
-        WHERE campaign_id = $1 AND batch = $2 AND lease_token = $3 RETURNING 1`,
-      [ref.campaignId, ref.batch, ref.token, leaseMs],
-    );
-    return rows.length > 0;
   }
 
   /**
@@ -329,15 +153,6 @@ export class CampaignBatchesRepository {
   /** Batches held behind a canary (not_before = infinity) may be leased again: it passed, or the user resumed. */
   async releaseCanaryHold(campaignId: string): Promise<void> {
     await this.db.query(`UPDATE campaign_batches SET not_before = NULL WHERE campaign_id = $1 AND not_before = 'infinity'`, [campaignId]);
-  }
-
-  /** Ends a lease without outcomes (pause, rate limit, shutdown): the batch stays pending for the next job. */
-  async release(ref: LeaseRef): Promise<void> {
-    await this.db.query(
-      `UPDATE campaign_batches SET lease_token = NULL, lease_expires_at = NULL, inflight_from = NULL, inflight_to = NULL, updated_at = now()
-        WHERE campaign_id = $1 AND batch = $2 AND lease_token = $3`,
-      [ref.campaignId, ref.batch, ref.token],
-    );
   }
 }
 

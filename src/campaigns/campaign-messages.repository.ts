@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 /**
  * SQL on `campaign_messages` outside sending (reads; the import writes through CampaignMessagesCopyWriter). Statements that move a message
- * out of `queued` live in campaign-batches.repository.ts, under the batch lease. Status moves fire the
+ * out of `queued` live in campaign-batches.repository.ts and batch-leases.repository.ts, under the batch lease. Status moves fire the
  * counters/credits trigger (see the migrations).
  */
 @Injectable()

@@ -9,6 +9,7 @@ import { CampaignsService } from './campaigns.service.js';
 import { CampaignLifecycleService } from './campaign-lifecycle.service.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
 import { CampaignBatchesRepository } from './campaign-batches.repository.js';
+import { BatchLeasesRepository } from './batch-leases.repository.js';
 import { BatchRecoveryRepository } from './batch-recovery.repository.js';
 import { CampaignMessagesCopyWriter } from './campaign-messages.copy-writer.js';
 import { CampaignGuardRailsRepository } from './campaign-guard-rails.repository.js';
@@ -24,12 +25,12 @@ import { MessageRetentionService } from './message-retention.service.js';
   controllers: [CampaignsController],
   providers: [
     CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignMessagesCopyWriter, CampaignBatchesRepository,
-    BatchRecoveryRepository, RecipientsImportService, RecipientsUploadService, CampaignGuardRailsRepository, CampaignGuardRailsService,
+    BatchLeasesRepository, BatchRecoveryRepository, RecipientsImportService, RecipientsUploadService, CampaignGuardRailsRepository, CampaignGuardRailsService,
     MessageRetentionRepository, MessageRetentionService,
   ],
   exports: [
-    CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignBatchesRepository, BatchRecoveryRepository,
-    CampaignGuardRailsRepository, CampaignGuardRailsService, MessageRetentionService,
+    CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignBatchesRepository, BatchLeasesRepository,
+    BatchRecoveryRepository, CampaignGuardRailsRepository, CampaignGuardRailsService, MessageRetentionService,
   ],
 })
 export class CampaignsModule {}

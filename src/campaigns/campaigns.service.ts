@@ -11,7 +11,7 @@ import { CampaignMessage } from './campaign-message.entity.js';
 import { canPerform, type CampaignAction } from './campaign-state.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
 import { RecipientsImportService } from './recipients-import.service.js';
-import { metricsFromCounts, progressOf, type Metrics } from './campaign-metrics.js';
+import { messageCounts, progressOf, type MessageCounts } from './message-counts.js';
 import { usesBulk, type BulkSending } from '../tenants/bulk-sending.js';
 import type {
   CampaignStatusView, CampaignView, CreateCampaignDto, EstimateView, GuardRailsFields, ListCampaignsQuery, ListMessagesQuery, MessagePageView, MessageView, UpdateCampaignDto,
@@ -80,7 +80,7 @@ export class CampaignsService {
       skip: pageOffset(q),
       take: q.limit,
     });
-    const metrics = await this.metricsFor(rows.map((c) => c.id));
+    const metrics = await this.countsFor(rows.map((c) => c.id));
     return { items: rows.map((c) => toCampaignView(c, metrics.get(c.id))), total, page: q.page, limit: q.limit };
   }
 
@@ -127,7 +127,7 @@ export class CampaignsService {
     if (campaign.messagesPurgedAt) {
       return { items: [], total: 0, page: q.page, limit: q.limit, messagesPurgedAt: campaign.messagesPurgedAt.toISOString() };
     }
-    const metrics = (await this.metricsFor([campaign.id])).get(campaign.id)!;
+    const metrics = (await this.countsFor([campaign.id])).get(campaign.id)!;
     // Totals come from the counters (exact, and no COUNT(*) over a million rows).
     const total = q.status ? metrics[q.status] : metrics.total;
     const rows = await this.messages.find({
@@ -160,20 +160,20 @@ export class CampaignsService {
 
   async view(campaign: Campaign, tx?: EntityManager): Promise<CampaignView> {
     const counts = await this.messageRows.counts(campaign.id, tx);
-    return toCampaignView(campaign, metricsFromCounts(counts));
+    return toCampaignView(campaign, messageCounts(counts));
   }
 
-  async metricsFor(ids: string[]): Promise<Map<string, Metrics>> {
+  async countsFor(ids: string[]): Promise<Map<string, MessageCounts>> {
     if (ids.length === 0) return new Map();
     const rows: Array<{ campaign_id: string; status: string; messages: string }> = await queryRows(this.db,
       `SELECT campaign_id, status, messages FROM campaign_message_counts WHERE campaign_id = ANY($1::uuid[])`,
       [ids],
     );
-    return new Map(ids.map((id) => [id, metricsFromCounts(rows.filter((r) => r.campaign_id === id))]));
+    return new Map(ids.map((id) => [id, messageCounts(rows.filter((r) => r.campaign_id === id))]));
   }
 }
 
-export function toCampaignView(c: Campaign, metrics: Metrics = metricsFromCounts([])): CampaignView {
+export function toCampaignView(c: Campaign, metrics: MessageCounts = messageCounts([])): CampaignView {
   return {
     id: c.id,
     name: c.name,

@@ -30,3 +30,6 @@ export async function preparedRows<T = Record<string, any>>(db: DataSource, name
   const pool = (db.driver as unknown as { master: PgPool }).master;
   return (await pool.query<T>({ name, text, values: params })).rows;
 }
+
+/** SQL for an interval of `param` milliseconds (a placeholder such as `$5`, or an expression). */
+export const msInterval = (param: string): string => `make_interval(secs => ${param} / 1000.0)`;

@@ -1,4 +1,4 @@
-import type { CampaignBatchesRepository, LeaseRef, MarkResult } from '../campaigns/campaign-batches.repository.js';
+import type { BatchLeasesRepository, LeaseRef, MarkResult } from '../campaigns/batch-leases.repository.js';
 import type { SendMode } from '../campaigns/campaign-batch.entity.js';
 
 /**
@@ -11,7 +11,7 @@ export class BatchLease {
   private lost = false;
 
   constructor(
-    private readonly batches: CampaignBatchesRepository,
+    private readonly leases: BatchLeasesRepository,
     readonly ref: LeaseRef,
     private readonly leaseMs: number,
     /** The flow this lease sends in (recorded on the batch with every marker). */
@@ -24,7 +24,7 @@ export class BatchLease {
   /** Marker + last check before a call of the messages with seq in [fromSeq, toSeq). */
   async markInFlight(fromSeq: number, toSeq: number): Promise<MarkResult> {
     if (this.lost) return { kind: 'lost' };
-    const result = await this.batches.markInFlight(this.ref, fromSeq, toSeq, this.leaseMs, this.mode);
+    const result = await this.leases.markInFlight(this.ref, fromSeq, toSeq, this.leaseMs, this.mode);
     if (result.kind === 'lost') this.lost = true;
     return result;
   }
@@ -39,7 +39,7 @@ export class BatchLease {
 
   private async renew(): Promise<void> {
     try {
-      if (!(await this.batches.renew(this.ref, this.leaseMs))) this.lost = true;
+      if (!(await this.leases.renew(this.ref, this.leaseMs))) this.lost = true;
     } catch {
       // The database is unreachable: the lease may run out meanwhile; the next marker write decides.
     }

@@ -2,20 +2,22 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/app.config.js';
-import { CampaignBatchesRepository, type BatchContext, type MessageOutcome, type QueuedMessage } from '../campaigns/campaign-batches.repository.js';
+import { BatchLeasesRepository, type BatchContext, type QueuedMessage } from '../campaigns/batch-leases.repository.js';
+import { CampaignBatchesRepository, type MessageOutcome } from '../campaigns/campaign-batches.repository.js';
 import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.service.js';
 import { withDatabaseRetry } from '../database/transient-errors.js';
-import { MessageTemplate } from '../recipients/message-template.js';
 import { RateLimiterService } from '../rate-limiting/rate-limiter.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { CampaignEvents } from '../events/campaign-events.js';
 import type { SendBatchJob } from '../queues/queue-names.js';
 import { BatchLease } from './batch-lease.js';
+import { BatchDeferred, BatchRetryable, type BatchAttempt, type BatchRun } from './batch-run.js';
+import { MessageRenderer } from './message-renderer.js';
 import { SenderSelector } from './sender-selector.js';
 import { closedWindow, sendNow } from './send-now.js';
 import { CampaignGuardRailsService } from '../campaigns/campaign-guard-rails.service.js';
-import type { OutgoingSms, SendContext, SmsSender } from './sms-sender.js';
-import { accountCredentials } from './traffic-account-credentials.js';
+import type { SendContext, SmsSender } from './sms-sender.js';
+import { accountCredentials } from '../mitto/traffic-account-credentials.js';
 
 /** The first call's permit is waited for in place up to this; longer waits give the batch back. */
 const FIRST_PERMIT_WAIT_MS = 250;
@@ -27,27 +29,6 @@ const WINDOW_MARGIN_MS = 200;
 const FINISH_CHECK_BELOW = 8;
 /** A known outcome is written through database blips for up to this long (lease renewed meanwhile). */
 const RESULT_WRITE_MAX_MS = 10 * 60_000;
-
-/** The job must come back after `waitMs` without using a retry attempt (rate limit, busy lease, progress). */
-export class BatchDeferred extends Error {
-  constructor(readonly waitMs: number, readonly reason: string) {
-    super(`batch deferred (${reason}) for ${waitMs} ms`);
-  }
-}
-
-/** Mitto did not take a call and the batch made no progress: retry with backoff, costs an attempt. */
-export class BatchRetryable extends Error {}
-
-export interface BatchAttempt {
-  attempt: number;
-  /** True on the last attempt BullMQ will make: a "try later" answer then fails that call's messages. */
-  isLastAttempt: boolean;
-}
-
-export interface BatchRun {
-  messages: number;
-  sent: number;
-}
 
 /**
  * Sends one batch under a lease (docs/ARCHITECTURE.md, "Batch leases"):
@@ -62,7 +43,7 @@ export interface BatchRun {
 @Injectable()
 export class BatchSendingService {
   private readonly logger = new Logger(BatchSendingService.name);
-  private readonly templates = new Map<string, MessageTemplate>();
+  private readonly renderer = new MessageRenderer();
   private readonly leaseMs: number;
   private readonly reconcileAfterMs: number;
   private readonly backoffMs: number;
@@ -71,6 +52,7 @@ export class BatchSendingService {
   private readonly inFlight = new Set<Promise<BatchRun>>();
 
   constructor(
+    private readonly leases: BatchLeasesRepository,
     private readonly batches: CampaignBatchesRepository,
     private readonly lifecycle: CampaignLifecycleService,
     private readonly limiter: RateLimiterService,
@@ -111,7 +93,7 @@ export class BatchSendingService {
 
   private async runBatch(job: SendBatchJob, attempt: BatchAttempt): Promise<BatchRun> {
     const ref = { campaignId: job.campaignId, batch: job.batch, token: randomUUID() };
-    const got = await this.batches.lease(ref, job.generation, { leaseMs: this.leaseMs, reconcileAfterMs: this.reconcileAfterMs });
+    const got = await this.leases.lease(ref, job.generation, { leaseMs: this.leaseMs, reconcileAfterMs: this.reconcileAfterMs });
     if (!got.leased) {
       if (got.reason === 'busy') throw new BatchDeferred(Math.max(50, got.until.getTime() - Date.now() + 50), 'lease held by another worker');
       if (got.reason === 'done') await this.finish(job.campaignId);
@@ -123,7 +105,7 @@ export class BatchSendingService {
       this.metrics.messagesProcessed.inc({ status: 'unknown', mode: sender.mode }, got.interrupted);
       this.logger.warn({ campaignId: job.campaignId, batch: job.batch, messages: got.interrupted }, 'took over an abandoned batch; its call in flight is unknown');
     }
-    const lease = new BatchLease(this.batches, ref, this.leaseMs, sender.mode);
+    const lease = new BatchLease(this.leases, ref, this.leaseMs, sender.mode);
     const stopTimer = this.metrics.batchSeconds.startTimer({ mode: sender.mode });
     try {
       return await this.sendLeased(lease, got.context, got.messages, sender, attempt);
@@ -145,7 +127,7 @@ export class BatchSendingService {
     }
     // Guard rails: messages outside their send window, or behind a pending canary, wait (still queued).
     const plan = sendNow(queued, ctx, at, this.defaultZone);
-    const { outgoing, settled } = this.render(campaignId, ctx.text, plan.now);
+    const { outgoing, settled } = this.renderer.render(campaignId, ctx.text, plan.now);
     this.count(settled, sender.mode);
     const sendCtx: SendContext = { apiKey: apiKey ?? '', mittoTrafficAccountId: ctx.mitto_traffic_account_id, sender: ctx.sender };
     const calls = sender.prepare(sendCtx, outgoing);
@@ -247,23 +229,6 @@ export class BatchSendingService {
     if (moved.messages > 0) this.events.changed(campaignId);
   }
 
-  /** Suppressed numbers and texts with a missing variable get their outcome without a call. */
-  private render(campaignId: string, text: string, queued: QueuedMessage[]): { outgoing: OutgoingSms[]; settled: MessageOutcome[] } {
-    const template = this.template(campaignId, text);
-    const outgoing: OutgoingSms[] = [];
-    const settled: MessageOutcome[] = [];
-    for (const m of queued) {
-      if (m.suppressed) {
-        settled.push({ seq: m.seq, status: 'skipped', errorCode: 'SUPPRESSED' });
-        continue;
-      }
-      const rendered = template.render(m.variables);
-      if ('missing' in rendered) settled.push({ seq: m.seq, status: 'failed', errorCode: 'MISSING_VARIABLE', errorMessage: rendered.missing.join(', ') });
-      else outgoing.push({ id: m.id, seq: m.seq, phone: m.phone, text: rendered.text });
-    }
-    return { outgoing, settled };
-  }
-
   /**
    * Writes outcomes (and the release), retrying through deadlocks and database blips: a known outcome is
    * never dropped. Returns how many other batches of the campaign are still pending (counted up to 8).
@@ -294,18 +259,9 @@ export class BatchSendingService {
 
   private async finish(campaignId: string): Promise<void> {
     if (await this.lifecycle.finishIfDone(campaignId)) {
-      this.templates.delete(campaignId);
+      this.renderer.forget(campaignId);
       this.events.changed(campaignId);
     }
-  }
-
-  private template(campaignId: string, text: string): MessageTemplate {
-    let t = this.templates.get(campaignId);
-    if (!t || t.source !== text) {
-      t = MessageTemplate.parse(text);
-      this.templates.set(campaignId, t);
-    }
-    return t;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { BatchContext, QueuedMessage } from '../campaigns/campaign-batches.repository.js';
+import type { BatchContext, QueuedMessage } from '../campaigns/batch-leases.repository.js';
 import { isOpen, nextOpening } from '../guard-rails/send-window.js';
 import { zoneOfRecipient } from '../guard-rails/recipient-zone.js';
 

@@ -1,5 +1,5 @@
 import type { MessageOutcome } from '../campaigns/campaign-batches.repository.js';
-import type { MittoSendOutcome } from './mitto.types.js';
+import type { MittoSendOutcome } from '../mitto/mitto.types.js';
 import type { CallReport, OutgoingSms } from './sms-sender.js';
 
 /**

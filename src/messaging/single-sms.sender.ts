@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { MittoClient } from './mitto.client.js';
+import { MittoClient } from '../mitto/mitto.client.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { mapOutcome } from './send-outcome-mapping.js';
 import { toMittoMessage, type CallReport, type OutgoingSms, type PreparedCall, type SendContext, type SmsSender } from './sms-sender.js';

@@ -1,7 +1,7 @@
 import type { SendMode } from '../campaigns/campaign-batch.entity.js';
 import type { MessageOutcome } from '../campaigns/campaign-batches.repository.js';
-import type { MittoOutgoingMessage } from './mitto.types.js';
-import type { PreparedSend } from './mitto.client.js';
+import type { MittoOutgoingMessage } from '../mitto/mitto.types.js';
+import type { PreparedSend } from '../mitto/mitto.client.js';
 
 /** A message ready to go out (rendered text, E.164 destination). `id` is our id, sent as Mitto `reference`. */
 export interface OutgoingSms {
@@ -46,5 +46,5 @@ export interface SmsSender {
 
 /** One of our messages as Mitto gets it: our id travels as `reference`. */
 export function toMittoMessage(ctx: SendContext, m: OutgoingSms): MittoOutgoingMessage {
-  return { reference: m.id, trafficAccountId: ctx.mittoTrafficAccountId, destination: m.phone, text: m.text, sender: ctx.sender };
+  return { reference: m.id, mittoTrafficAccountId: ctx.mittoTrafficAccountId, destination: m.phone, text: m.text, sender: ctx.sender };
 }

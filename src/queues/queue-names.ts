@@ -1,3 +1,5 @@
+import type { Job } from 'bullmq';
+
 /**
  * Every queue, job name and job payload, in one file so processors need no casts and producers
  * build job ids in one way. Job ids are deterministic: adding a job that still exists is a no-op.
@@ -40,6 +42,13 @@ export const JOB = {
   /** Message retention (MESSAGE_RETENTION_DAYS): one bounded run of the purge. */
   purgeMessages: 'purge-messages',
 } as const;
+
+/** A job of the campaign-control queue: its name says which payload it carries (the processor needs no cast). */
+export type CampaignControlJob =
+  | Job<DispatchCampaignJob, unknown, typeof JOB.dispatch>
+  | Job<StartScheduledJob, unknown, typeof JOB.startScheduled>
+  | Job<Record<string, never>, unknown, typeof JOB.sweep>
+  | Job<Record<string, never>, unknown, typeof JOB.purgeMessages>;
 
 export const jobIds = {
   batch: (j: SendBatchJob) => `batch_${j.campaignId}_${j.generation}_${j.batch}_${j.round}`,

@@ -1,11 +1,24 @@
 /**
- * Lua scripts of the rate limiter. ACQUIRE_LUA is mirrored by `decide()` in sliding-window.ts (same
- * steps, same names); the spec of that file is the executable description of this script.
+ * Lua scripts of the rate limiter; rate-limiter.scripts.spec.ts runs them in Redis on a clock it sets and is
+ * their executable description (including a fast-check property test).
+ *
+ * Algorithm: a sliding-window log per key. The log is the list of grant timestamps (µs, newest
+ * first, at most `max` entries). A request of cost `c` is allowed when fewer than `max - c + 1`
+ * grants lie inside the window `(now - window, now]`, i.e. when the log entry at index `max - c`
+ * (0-based, newest first) is missing or already outside the window. That entry also tells the exact
+ * refusal wait: it leaves the window at `entry + window`. So at most `max` grants ever fall in any
+ * half-open interval of length `window`, bursts up to `max` are allowed, and there is no 2x burst at
+ * the edge of a fixed window. Why not GCRA: see docs/RATE_LIMITING.md.
  *
  * Timestamps are microseconds of the Redis clock (`TIME`), stored as integer strings: about 1.8e15,
  * exact in a Lua double (< 2^53). `string.format('%.0f')` is used because `tostring` would print
  * them in exponent form with only 14 significant digits.
  */
+
+/** A limit or cost as the scripts expect it: a finite positive integer (anything else becomes 1). */
+export function positiveInt(n: number): number {
+  return Number.isFinite(n) && n >= 1 ? Math.floor(n) : 1;
+}
 
 /**
  * KEYS[1] account log (LIST), KEYS[2] tenant log (LIST), KEYS[3] account pushback (STRING, µs).

@@ -3,8 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InjectRedis } from '../redis/redis.module.js';
 import type { RedisClient } from '../redis/redis-clients.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { ACQUIRE_LUA, PUSHBACK_LUA } from './rate-limiter.scripts.js';
-import { positiveInt } from './sliding-window.js';
+import { ACQUIRE_LUA, PUSHBACK_LUA, positiveInt } from './rate-limiter.scripts.js';
 import type { RateLimitDecision, RateLimitKeys } from './rate-limiter.types.js';
 
 export const DEFAULT_RATE_LIMIT_KEY_PREFIX = 'bulk-sms';

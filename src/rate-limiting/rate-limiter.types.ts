@@ -1,5 +1,6 @@
 /** What a send needs from the rate limiter (see rate-limiter.service.ts and docs/RATE_LIMITING.md). */
 export interface RateLimitKeys {
+  /** Our `traffic_accounts.id` (not Mitto's id of the account, `mittoTrafficAccountId`). */
   trafficAccountId: string;
   /** Requests per window for this account (DB override or RATE_LIMIT_TRAFFIC_ACCOUNT_MAX). */
   accountMax: number;

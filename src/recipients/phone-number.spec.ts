@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { getCountries, getExampleNumber, parsePhoneNumberWithError as parseMin } from 'libphonenumber-js/min';
 import { type CountryCode } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/mobile/examples';
-import { cleanPhoneInput, fastNormalize, libraryNormalize, PhoneNormalizer } from './phone-number.js';
+import { cleanPhoneInput, libraryNormalize, PhoneNormalizer } from './phone-number.js';
+import { fastNormalize } from './phone-number-fast-path.js';
 
 describe('PhoneNormalizer', () => {
   const ch = new PhoneNormalizer('CH');

@@ -4,7 +4,7 @@ import type { AppConfig } from '../config/app.config.js';
 import { AppError } from '../common/app-error.js';
 import { secretsEqual } from '../common/secrets.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { parseMittoDeliveryReports } from '../messaging/mitto-outcome.js';
+import { parseMittoDeliveryReports } from '../mitto/mitto-message-status.js';
 import { toStatusUpdate, type StatusUpdate } from './delivery-status.js';
 import { StatusWriter } from './status-writer.service.js';
 import type { DeliveryReportsResultView } from './dto/status.dto.js';

@@ -4,7 +4,6 @@ import { MESSAGE_STATUSES, type MessageStatus } from '../campaigns/campaign-mess
 import {
   STATUS_RANK,
   asMessageId,
-  canMove,
   deliveryErrorCode,
   parseReportTime,
   rankSql,
@@ -16,6 +15,15 @@ import {
 const NOW = Date.parse('2025-06-01T12:00:00.000Z');
 const REF = '3f0c9a52-8a0e-4c3e-9d57-0c4f7e0b2a11';
 const TARGETS: ReportTarget[] = ['sent', 'delivered', 'undelivered'];
+
+/**
+ * The forward-only rule as status-updates.repository.ts applies it in SQL (`rankSql(m.status) < target rank`,
+ * where a status without a rank is NULL and never moves), spelled out over STATUS_RANK.
+ */
+function canMove(current: MessageStatus, target: ReportTarget): boolean {
+  const from = STATUS_RANK[current];
+  return from !== undefined && from < STATUS_RANK[target]!;
+}
 
 /** Applies a sequence of targets to a status with the forward-only rule, as the SQL does. */
 function replay(start: MessageStatus, targets: ReportTarget[]): MessageStatus {

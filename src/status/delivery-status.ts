@@ -1,8 +1,8 @@
 // Pure rules for turning a Mitto delivery status (webhook report or GET /Messages/{id}) into a move of
 // one of our messages. No I/O: the SQL in status-updates.repository.ts applies exactly these rules.
 import type { MessageStatus } from '../campaigns/campaign-message.entity.js';
-import { mittoDeliveryBucket } from '../messaging/mitto-outcome.js';
-import type { MittoDeliveryBucket, MittoMessageStatus } from '../messaging/mitto.types.js';
+import { mittoDeliveryBucket } from '../mitto/mitto-message-status.js';
+import type { MittoDeliveryBucket, MittoMessageStatus } from '../mitto/mitto.types.js';
 
 /** Statuses a delivery status can move a message to. */
 export type ReportTarget = Extract<MessageStatus, 'sent' | 'delivered' | 'undelivered'>;
@@ -20,12 +20,6 @@ export const STATUS_RANK: Readonly<Partial<Record<MessageStatus, number>>> = {
   delivered: 3,
   undelivered: 3,
 };
-
-/** Whether a message in `current` may move to `target` (strictly forward). */
-export function canMove(current: MessageStatus, target: ReportTarget): boolean {
-  const from = STATUS_RANK[current];
-  return from !== undefined && from < STATUS_RANK[target]!;
-}
 
 /** The same rule as SQL: a CASE giving the rank of `column`, NULL for statuses that never move. */
 export function rankSql(column: string): string {

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { MittoClient } from '../messaging/mitto.client.js';
+import { MittoClient } from '../mitto/mitto.client.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RateLimiterService } from '../rate-limiting/rate-limiter.service.js';
 import { toStatusUpdate, type StatusUpdate } from './delivery-status.js';

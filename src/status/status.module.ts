@@ -1,6 +1,6 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns/campaigns.module.js';
-import { MessagingModule } from '../messaging/messaging.module.js';
+import { MittoModule } from '../mitto/mitto.module.js';
 import { RateLimitingModule } from '../rate-limiting/rate-limiting.module.js';
 import { DeliveryReportsController } from './delivery-reports.controller.js';
 import { DeliveryReportsService } from './delivery-reports.service.js';
@@ -23,7 +23,7 @@ import { QUEUE_BOARD_ROUTE, QueueBoard } from './queue-board.js';
  * /metrics and /admin/queues. See docs/STATUS.md.
  */
 @Module({
-  imports: [CampaignsModule, MessagingModule, RateLimitingModule],
+  imports: [CampaignsModule, MittoModule, RateLimitingModule],
   controllers: [DeliveryReportsController, CampaignStatusController, MetricsController],
   providers: [
     StatusUpdatesRepository,

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
 import type { RateLimitKeys } from '../rate-limiting/rate-limiter.types.js';
-import { accountCredentials } from '../messaging/traffic-account-credentials.js';
+import { accountCredentials } from '../mitto/traffic-account-credentials.js';
 
 /** What a status lookup needs for one campaign: the account's API key and its rate-limit keys. */
 export interface LookupAccount {

@@ -1,4 +1,4 @@
-import { metricsFromCounts } from '../campaign-metrics.js';
+import { messageCounts } from '../message-counts.js';
 import type { CampaignPageView, CampaignStatusView, CampaignView, EstimateView, MessagePageView, MessageView } from './campaign.dto.js';
 import type { ImportResultView } from './recipients.dto.js';
 
@@ -12,7 +12,7 @@ export const CAMPAIGN_ID = 'ecbd299c-8834-4e8e-a94b-1e8b829ff03e';
 
 const TEXT = 'Hi {{name}}, 20% off everything until Sunday. Reply STOP to opt out.';
 
-const SENDING_METRICS = metricsFromCounts([
+const SENDING_METRICS = messageCounts([
   { status: 'queued', messages: 6200 },
   { status: 'sent', messages: 1400 },
   { status: 'delivered', messages: 12300 },
@@ -39,7 +39,7 @@ export const DRAFT_CAMPAIGN: CampaignView = {
   pauseReason: null,
   canaryState: null,
   messagesPurgedAt: null,
-  metrics: metricsFromCounts([]),
+  metrics: messageCounts([]),
 };
 
 export const SCHEDULED_CAMPAIGN: CampaignView = {
@@ -47,7 +47,7 @@ export const SCHEDULED_CAMPAIGN: CampaignView = {
   status: 'scheduled',
   scheduledAt: '2026-03-02T09:00:00.000Z',
   updatedAt: '2026-03-01T16:25:00.000Z',
-  metrics: metricsFromCounts([{ status: 'queued', messages: 20000 }]),
+  metrics: messageCounts([{ status: 'queued', messages: 20000 }]),
 };
 
 export const SENDING_CAMPAIGN: CampaignView = {
@@ -66,7 +66,7 @@ export const CANCELLED_CAMPAIGN: CampaignView = {
   status: 'cancelled',
   completedAt: '2026-03-02T09:04:00.000Z',
   updatedAt: '2026-03-02T09:04:00.000Z',
-  metrics: metricsFromCounts([
+  metrics: messageCounts([
     { status: 'cancelled', messages: 6200 },
     { status: 'sent', messages: 1400 },
     { status: 'delivered', messages: 12300 },

@@ -1,18 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 
-import {
-  classifyHttpResponse,
-  classifyLookupResponse,
-  classifyLookupTransportError,
-  classifyTransportError,
-  errorCodes,
-  mittoDeliveryBucket,
-  parseMittoDeliveryReports,
-  parseMittoMessageStatus,
-  parseRetryAfter,
-  redact,
-  truncate,
-} from './mitto-outcome.js';
+import { classifyHttpResponse, classifyTransportError } from './mitto-send-outcome.js';
+import { errorCodes } from './mitto-response.js';
 import { MITTO_REASON_MAX_CHARS, type MittoSendOutcome } from './mitto.types.js';
 
 const NOW = Date.parse('2025-01-01T00:00:00.000Z');
@@ -27,31 +16,6 @@ function expectKind<K extends MittoSendOutcome['kind']>(o: MittoSendOutcome, kin
   expect(o.kind).toBe(kind);
   return o as Extract<MittoSendOutcome, { kind: K }>;
 }
-
-describe('parseRetryAfter', () => {
-  it('reads delta-seconds', () => {
-    expect(parseRetryAfter('120', NOW)).toBe(120_000);
-    expect(parseRetryAfter(' 0 ', NOW)).toBe(0);
-  });
-  it('reads an IMF-fixdate', () => {
-    expect(parseRetryAfter('Wed, 01 Jan 2025 00:00:30 GMT', NOW)).toBe(30_000);
-  });
-  it('reads the obsolete RFC 850 and asctime forms', () => {
-    expect(parseRetryAfter('Wednesday, 01-Jan-25 00:01:00 GMT', NOW)).toBe(60_000);
-    expect(parseRetryAfter('Wed Jan  1 00:00:05 2025', NOW)).toBe(5_000);
-  });
-  it('gives 0 for a date in the past', () => {
-    expect(parseRetryAfter('Tue, 31 Dec 2024 23:59:00 GMT', NOW)).toBe(0);
-  });
-  it('takes the first value of a repeated header', () => {
-    expect(parseRetryAfter(['7', '9'], NOW)).toBe(7_000);
-  });
-  it('ignores absent, empty, negative, fractional and garbage values', () => {
-    for (const v of [undefined, '', '   ', '-1', '1.5', '12abc', 'soon', '2025-01-01', 'Foo, 01 Jan 2025 00:00:30 GMT']) {
-      expect(parseRetryAfter(v, NOW)).toBeUndefined();
-    }
-  });
-});
 
 describe('classifyHttpResponse: accepted', () => {
   it('maps a bulk answer item by item, keeping bulkId', () => {
@@ -285,75 +249,5 @@ describe('classifyTransportError', () => {
     const o = classifyTransportError(codeError('ECONNRESET', `reset ${KEY} ${'y'.repeat(3000)}`), { secrets: [KEY] });
     expect(o.kind === 'ambiguous' && o.reason).not.toContain(KEY);
     expect(o.kind === 'ambiguous' && o.reason.length).toBeLessThanOrEqual(MITTO_REASON_MAX_CHARS + 40);
-  });
-});
-
-describe('message status and delivery reports', () => {
-  const message = { messageId: 'M1', deliveryStatus: 'Delivered', description: 'ok', reference: 'r1', messageParts: 2, updatedAt: '2025-01-01T00:00:00Z' };
-
-  it('parses the Message model and drops mistyped optional fields', () => {
-    expect(parseMittoMessageStatus({ ...message, text: 42, extra: true })).toEqual(message);
-  });
-  it('requires messageId and deliveryStatus', () => {
-    expect(parseMittoMessageStatus({ messageId: 'M1' })).toBeNull();
-    expect(parseMittoMessageStatus({ deliveryStatus: 'Sent' })).toBeNull();
-    expect(parseMittoMessageStatus('M1')).toBeNull();
-    expect(parseMittoMessageStatus(null)).toBeNull();
-  });
-  it('parses one report or an array, counting invalid entries', () => {
-    expect(parseMittoDeliveryReports(message)).toEqual({ reports: [message], invalid: 0 });
-    expect(parseMittoDeliveryReports([message, { nope: 1 }])).toEqual({ reports: [message], invalid: 1 });
-  });
-  it('buckets delivery statuses, unknown values included', () => {
-    expect(mittoDeliveryBucket('Delivered')).toBe('delivered');
-    expect(mittoDeliveryBucket('sent')).toBe('pending');
-    expect(mittoDeliveryBucket('Pending')).toBe('pending');
-    for (const s of ['Failure', 'Undelivered', 'Expired', 'REJECTED']) expect(mittoDeliveryBucket(s)).toBe('failed');
-    expect(mittoDeliveryBucket('Buffered')).toBe('unknown');
-    expect(mittoDeliveryBucket('')).toBe('unknown');
-  });
-});
-
-describe('classifyLookupResponse', () => {
-  const lookup = (status: number, body: string, headers: Record<string, string> = {}) =>
-    classifyLookupResponse('M1', status, headers, body, { nowMs: NOW, secrets: [KEY] });
-
-  it('200 → found', () => {
-    expect(lookup(200, json({ messageId: 'M1', deliveryStatus: 'Sent' }))).toEqual({
-      kind: 'found',
-      message: { messageId: 'M1', deliveryStatus: 'Sent' },
-    });
-  });
-  it('404 → not-found', () => {
-    expect(lookup(404, '')).toEqual({ kind: 'not-found' });
-  });
-  it('200 with bad JSON → retryable error; wrong shape or other id → not retryable', () => {
-    expect(lookup(200, '{')).toMatchObject({ kind: 'error', retryable: true });
-    expect(lookup(200, json({ foo: 1 }))).toMatchObject({ kind: 'error', retryable: false });
-    expect(lookup(200, json({ messageId: 'M2', deliveryStatus: 'Sent' }))).toMatchObject({ kind: 'error', retryable: false });
-  });
-  it('429/5xx → retryable (with Retry-After); 400/401/403 → not retryable', () => {
-    expect(lookup(429, '', { 'retry-after': '2' })).toMatchObject({ kind: 'error', retryable: true, retryAfterMs: 2000 });
-    for (const s of [500, 502, 503, 504]) expect(lookup(s, '')).toMatchObject({ kind: 'error', retryable: true });
-    for (const s of [400, 401, 403]) expect(lookup(s, `bad ${KEY}`)).toMatchObject({ kind: 'error', retryable: false });
-    const o = lookup(401, `bad ${KEY}`);
-    expect(o.kind === 'error' && o.reason).not.toContain(KEY);
-  });
-  it('transport errors are retryable except local invalid input', () => {
-    expect(classifyLookupTransportError(codeError('ECONNRESET'))).toMatchObject({ kind: 'error', retryable: true });
-    expect(classifyLookupTransportError(codeError('UND_ERR_HEADERS_TIMEOUT'))).toMatchObject({ kind: 'error', retryable: true });
-    expect(classifyLookupTransportError(codeError('UND_ERR_INVALID_ARG'))).toMatchObject({ kind: 'error', retryable: false });
-  });
-});
-
-describe('helpers', () => {
-  it('truncate keeps short text and cuts long text to max', () => {
-    expect(truncate('abc', 5)).toBe('abc');
-    expect(truncate('abcdefgh', 5)).toBe('abcd…');
-    expect(truncate('abc😀def', 5).length).toBeLessThanOrEqual(5);
-  });
-  it('redact replaces every occurrence and ignores empty secrets', () => {
-    expect(redact('k k', ['k'])).toBe('[REDACTED] [REDACTED]');
-    expect(redact('abc', [''])).toBe('abc');
   });
 });

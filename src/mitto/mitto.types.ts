@@ -1,9 +1,10 @@
 // Types and wire constants for the Mitto Messaging API.
 //
 // Every assumption about Mitto (paths, header names, request and response shapes, status values) lives in
-// this file, mitto-outcome.ts (how responses are read and classified) and mitto.client.ts (how requests are
-// made). Source of truth: /work/shared/docs/mitto-api.md (section names are quoted below). When that doc
-// changes, these three files are the only places to correct.
+// src/mitto/: this file, mitto-send-outcome.ts and mitto-message-status.ts (how answers are read and
+// classified, with mitto-response.ts) and mitto.client.ts (how requests are made). Source of truth:
+// docs/MITTO_API.md (section names are quoted below). When that doc changes, these files are the only
+// places to correct.
 
 /** Nest injection token for {@link MittoClientOptions}. */
 export const MITTO_CLIENT_OPTIONS = Symbol('MITTO_CLIENT_OPTIONS');
@@ -33,8 +34,6 @@ export const MITTO_SEND_BULK_PATH = '/api/v1.1/Messages/sendmessagesbulk';
 export const mittoMessagePath = (providerMessageId: string): string =>
   `/api/v1.1/Messages/${encodeURIComponent(providerMessageId)}`;
 
-/** Doc "Send many messages": assumed limit for the per-item `reference`. */
-export const MITTO_REFERENCE_MAX_LENGTH = 100;
 /** Raw error bodies / transport error messages kept in `reason` are cut to this many characters. */
 export const MITTO_REASON_MAX_CHARS = 500;
 /**
@@ -50,8 +49,11 @@ export const MITTO_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 export interface MittoOutgoingMessage {
   /** Our message id; sent as Mitto `reference` (doc: assumed, ≤ 100 chars, echoed in delivery reports). */
   reference: string;
-  /** UUID of the traffic account the API key belongs to (doc "Authentication"). */
-  trafficAccountId: string;
+  /**
+   * Mitto's UUID of the traffic account the API key belongs to (doc "Authentication"; `trafficAccountId` on the
+   * wire). Not our `traffic_accounts.id`, which is what `trafficAccountId` means everywhere else in this code.
+   */
+  mittoTrafficAccountId: string;
   /** E.164, e.g. `+41791234567`. */
   destination: string;
   text: string;
@@ -100,7 +102,8 @@ export interface MittoMessageStatus {
   deliveryStatus: string;
   description?: string;
   reference?: string;
-  trafficAccountId?: string;
+  /** Mitto's traffic account id (`trafficAccountId` on the wire). */
+  mittoTrafficAccountId?: string;
   text?: string;
   messageParts?: number;
   createdAt?: string;
@@ -123,7 +126,7 @@ export type MittoMessageLookup =
 export type MittoDeliveryBucket = 'pending' | 'delivered' | 'failed' | 'unknown';
 
 // ---------------------------------------------------------------------------------------------------------
-// Wire shapes (what goes over HTTP). Only mitto.client.ts and mitto-outcome.ts use these.
+// Wire shapes (what goes over HTTP). Only mitto.client.ts and mitto-send-outcome.ts use these.
 // ---------------------------------------------------------------------------------------------------------
 
 /** One message in a send body (doc "Send one message" / "Send many messages"; `reference` assumed). */
@@ -161,7 +164,7 @@ export interface MittoWireSendResponse {
 
 export function toWireSendItem(message: MittoOutgoingMessage): MittoWireSendItem {
   return {
-    trafficAccountId: message.trafficAccountId,
+    trafficAccountId: message.mittoTrafficAccountId,
     destination: message.destination,
     sms: { text: message.text, sender: message.sender },
     reference: message.reference,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { metricsFromCounts, progressOf } from './campaign-metrics.js';
+import { messageCounts, progressOf } from './message-counts.js';
 
-describe('campaign metrics', () => {
+describe('campaign message counts', () => {
   it('total is the sum of every bucket, missing buckets are 0', () => {
-    const m = metricsFromCounts([
+    const m = messageCounts([
       { status: 'queued', messages: '5' },
       { status: 'sent', messages: 3 },
       { status: 'delivered', messages: '2' },
@@ -13,7 +13,7 @@ describe('campaign metrics', () => {
   });
 
   it('progress counts messages that left queued', () => {
-    expect(progressOf(metricsFromCounts([{ status: 'queued', messages: 1 }, { status: 'sent', messages: 3 }]))).toBe(0.75);
-    expect(progressOf(metricsFromCounts([]))).toBe(0);
+    expect(progressOf(messageCounts([{ status: 'queued', messages: 1 }, { status: 'sent', messages: 3 }]))).toBe(0.75);
+    expect(progressOf(messageCounts([]))).toBe(0);
   });
 });

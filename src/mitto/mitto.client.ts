@@ -1,6 +1,6 @@
 // The only code that speaks HTTP to Mitto. Paths, headers and body shapes follow
-// /work/shared/docs/mitto-api.md (see mitto.types.ts for each assumption); how answers are read is in
-// mitto-outcome.ts (pure, unit-tested).
+// docs/MITTO_API.md (see mitto.types.ts for each assumption); how answers are read is in
+// mitto-send-outcome.ts and mitto-message-status.ts (pure, unit-tested).
 //
 // Guarantees:
 // - No method rejects: every failure is a MittoSendOutcome / MittoMessageLookup.
@@ -16,13 +16,9 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Pool, type Dispatcher } from 'undici';
 
-import {
-  classifyHttpResponse,
-  classifyLookupResponse,
-  classifyLookupTransportError,
-  classifyTransportError,
-  type MittoResponseHeaders,
-} from './mitto-outcome.js';
+import { classifyHttpResponse, classifyTransportError } from './mitto-send-outcome.js';
+import { classifyLookupResponse, classifyLookupTransportError } from './mitto-message-status.js';
+import type { MittoResponseHeaders } from './mitto-response.js';
 import {
   MITTO_API_KEY_HEADER,
   MITTO_CLIENT_OPTIONS,
@@ -122,7 +118,7 @@ export class MittoClient implements OnModuleDestroy {
     return { apiKey, path: MITTO_SEND_ONE_PATH, body: Buffer.from(JSON.stringify(toWireSendItem(message)), 'utf8'), messages: [message] };
   }
 
-  /** Sends a prepared request and classifies the answer (see mitto-outcome.ts). */
+  /** Sends a prepared request and classifies the answer (see mitto-send-outcome.ts). */
   async call(prepared: PreparedSend): Promise<MittoSendOutcome> {
     if (prepared.messages.length === 0) return { kind: 'accepted', items: [] };
     return this.send(prepared.apiKey, prepared.path, prepared.body, prepared.messages);

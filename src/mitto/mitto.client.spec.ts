@@ -35,7 +35,7 @@ function makeClient(overrides: Partial<MittoClientOptions> = {}): MittoClient {
 }
 
 function msg(i: number): MittoOutgoingMessage {
-  return { reference: `ref-${i}`, trafficAccountId: TA, destination: `+4179123456${i}`, text: `Hi ${i}`, sender: 'ACME' };
+  return { reference: `ref-${i}`, mittoTrafficAccountId: TA, destination: `+4179123456${i}`, text: `Hi ${i}`, sender: 'ACME' };
 }
 
 function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

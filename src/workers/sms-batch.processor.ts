@@ -4,7 +4,8 @@ import { ConfigService } from '@nestjs/config';
 import { DelayedError, type Job } from 'bullmq';
 import type { AppConfig } from '../config/app.config.js';
 import { QUEUES, type SendBatchJob } from '../queues/queue-names.js';
-import { BatchDeferred, BatchSendingService, type BatchRun } from './batch-sending.service.js';
+import { BatchSendingService } from '../messaging/batch-sending.service.js';
+import { BatchDeferred, type BatchRun } from '../messaging/batch-run.js';
 import { closeWorker } from '../queues/close-worker.js';
 import { preloadRecipientZones } from '../guard-rails/recipient-zone.js';
 

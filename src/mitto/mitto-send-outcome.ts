@@ -1,7 +1,9 @@
-// Pure classification of Mitto answers and transport failures. No I/O, no clock unless passed in.
+// Pure classification of Mitto's answers to a send call (bulk or single) and of transport failures. No I/O,
+// no clock unless passed in. Reading an answer's text, headers and errors: mitto-response.ts; the answers of
+// a status lookup and delivery reports: mitto-message-status.ts.
 //
-// Assumptions about Mitto are taken from /work/shared/docs/mitto-api.md ("Send many messages",
-// "Message status", "Errors, limits, idempotency"); each is marked where it is used. The central rule of
+// Assumptions about Mitto are taken from docs/MITTO_API.md ("Send many messages",
+// "Errors, limits, idempotency"); each is marked where it is used. The central rule of
 // that doc: there is no idempotency key, so anything that MAY have reached Mitto is `ambiguous`, never
 // `retry`. Only failures that provably happened before the request left us, or answers in which Mitto says
 // it did not take the request, are `retry`.
@@ -17,102 +19,27 @@
 // Transport errors: see classifyTransportError.
 
 import {
-  MITTO_REASON_MAX_CHARS,
-  type MittoDeliveryBucket,
-  type MittoMessageLookup,
-  type MittoMessageStatus,
   type MittoRejectedItem,
   type MittoSendItemResult,
   type MittoSendOutcome,
   type MittoWireSendResponse,
   type MittoWireSendResponseItem,
 } from './mitto.types.js';
-
-/** Response headers as undici gives them (lower-case names); lookups here are case-insensitive anyway. */
-export type MittoResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
-
-// ---------------------------------------------------------------------------------------------------------
-// Small helpers
-// ---------------------------------------------------------------------------------------------------------
-
-/** Cuts `text` to at most `max` characters (an ellipsis marks the cut), never splitting a surrogate pair. */
-export function truncate(text: string, max: number = MITTO_REASON_MAX_CHARS): string {
-  if (text.length <= max) return text;
-  let end = Math.max(0, max - 1);
-  const last = text.charCodeAt(end - 1);
-  if (end > 0 && last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
-}
-
-/** Replaces every occurrence of each non-empty secret (the API key) by `[REDACTED]`. */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length > 0) out = out.split(secret).join('[REDACTED]');
-  }
-  return out;
-}
-
-/** Redact first, then truncate: truncating first could leave a prefix of the key behind. */
-function snippet(text: string, secrets: readonly string[] | undefined): string {
-  return truncate(redact(text, secrets).trim());
-}
-
-function headerValue(headers: MittoResponseHeaders, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== wanted || value === undefined) continue;
-    return Array.isArray(value) ? value[0] : value;
-  }
-  return undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A string, or a finite number rendered as a string; anything else is undefined. */
-function asText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return undefined;
-}
-
-function nonEmptyText(value: unknown): string | undefined {
-  const text = asText(value);
-  return text !== undefined && text.trim().length > 0 ? text : undefined;
-}
-
-function tryParseJson(text: string): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Retry-After (RFC 9110 §10.2.3): delta-seconds or HTTP-date
-// ---------------------------------------------------------------------------------------------------------
-
-/**
- * Milliseconds to wait, or undefined when absent or unparseable. A date in the past gives 0.
- * Delta-seconds must be plain digits ("1.5", "-1" are rejected). HTTP-dates must start with a day name
- * (IMF-fixdate, RFC 850 and asctime all do), so that lenient `Date.parse` cannot read "12" as a date.
- */
-export function parseRetryAfter(value: string | readonly string[] | undefined, nowMs: number): number | undefined {
-  const raw = (typeof value === 'string' ? value : value?.[0])?.trim();
-  if (!raw) return undefined;
-  if (/^\d+$/.test(raw)) {
-    const seconds = Number(raw);
-    return Number.isSafeInteger(seconds * 1000) ? seconds * 1000 : undefined;
-  }
-  if (!/^(mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s/i.test(raw)) return undefined;
-  // asctime ("Sun Nov  6 08:49:37 1994") carries no zone; HTTP-dates are always GMT.
-  const at = Date.parse(/(gmt|utc|[+-]\d{4})$/i.test(raw) ? raw : `${raw} GMT`);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - nowMs);
-}
+import {
+  LOCAL_INVALID_CODES,
+  RETRY_4XX,
+  asText,
+  describeError,
+  errorCodes,
+  headerValue,
+  isRecord,
+  nonEmptyText,
+  parseRetryAfter,
+  snippet,
+  truncate,
+  tryParseJson,
+  type MittoResponseHeaders,
+} from './mitto-response.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Send: HTTP answers
@@ -130,8 +57,6 @@ export interface ClassifyResponseOptions {
   secrets?: readonly string[];
 }
 
-/** Retry: Mitto says it did not take the request (408 Request Timeout and 425 Too Early say so as well). */
-const RETRY_4XX = new Set([408, 425, 429]);
 /**
  * Ambiguous 5xx: a gateway in front of Mitto answered after forwarding (or while forwarding) our request,
  * so Mitto may have processed it. 502/504 are standard; 520/522/524 are Cloudflare's "origin returned
@@ -316,43 +241,6 @@ const NEVER_SENT_CODES = new Set([
 ]);
 
 /**
- * Errors that are our own bugs or bad input (invalid header value, e.g. an API key with a newline): nothing
- * was sent, and resending cannot help → rejected with httpStatus 0.
- */
-const LOCAL_INVALID_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'ERR_INVALID_CHAR', 'ERR_INVALID_URL']);
-
-/** Codes found on the error, its `cause` chain and AggregateError members (Node's happy-eyeballs connect). */
-export function errorCodes(error: unknown): string[] {
-  const codes: string[] = [];
-  const seen = new Set<unknown>();
-  const visit = (e: unknown, depth: number): void => {
-    if (depth > 5 || e === null || typeof e !== 'object' || seen.has(e)) return;
-    seen.add(e);
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.length > 0) codes.push(code);
-    visit((e as { cause?: unknown }).cause, depth + 1);
-    const members = (e as { errors?: unknown }).errors;
-    if (Array.isArray(members)) for (const m of members) visit(m, depth + 1);
-  };
-  visit(error, 0);
-  return codes;
-}
-
-function describeError(error: unknown, secrets: readonly string[] | undefined): string {
-  const codes = errorCodes(error);
-  let message: string;
-  if (error instanceof AggregateError && !error.message) {
-    message = error.errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ') || error.name;
-  } else if (error instanceof Error) {
-    message = error.message || error.name;
-  } else {
-    message = String(error);
-  }
-  const prefix = codes.length > 0 ? `${codes[0]}: ` : '';
-  return snippet(`${prefix}${message}`, secrets);
-}
-
-/**
  * Classifies a failure without an HTTP answer.
  * - local invalid input (UND_ERR_INVALID_ARG, …)                        → rejected, httpStatus 0
  * - `requestStarted === false`                                           → retry (nothing left the process)
@@ -371,108 +259,4 @@ export function classifyTransportError(error: unknown, context: TransportErrorCo
   if (context.requestStarted === false) return { kind: 'retry', reason: `not sent: ${reason}` };
   if (codes.some((c) => NEVER_SENT_CODES.has(c))) return { kind: 'retry', reason };
   return { kind: 'ambiguous', reason: `may have been sent: ${reason}` };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Message status (GET) and delivery reports
-// ---------------------------------------------------------------------------------------------------------
-
-/**
- * Reads the Message model (doc "Message status"; also the delivery report payload, doc "Delivery reports").
- * `messageId` and `deliveryStatus` must be non-empty strings; optional fields of the wrong type are dropped.
- * Returns null when the value is not a Message.
- */
-export function parseMittoMessageStatus(value: unknown): MittoMessageStatus | null {
-  if (!isRecord(value)) return null;
-  const messageId = nonEmptyText(value['messageId']);
-  const deliveryStatus = typeof value['deliveryStatus'] === 'string' ? value['deliveryStatus'].trim() : '';
-  if (messageId === undefined || deliveryStatus === '') return null;
-  const status: MittoMessageStatus = { messageId, deliveryStatus };
-  for (const key of ['description', 'reference', 'trafficAccountId', 'text', 'createdAt', 'updatedAt'] as const) {
-    const field = value[key];
-    if (typeof field === 'string') status[key] = field;
-  }
-  const parts = value['messageParts'];
-  if (typeof parts === 'number' && Number.isInteger(parts) && parts >= 0) status.messageParts = parts;
-  return status;
-}
-
-/**
- * Delivery report body (doc "Delivery reports", assumed): one Message object or an array of them.
- * Items that are not Messages are counted in `invalid`, never thrown.
- */
-export function parseMittoDeliveryReports(value: unknown): { reports: MittoMessageStatus[]; invalid: number } {
-  const list = Array.isArray(value) ? value : [value];
-  const reports: MittoMessageStatus[] = [];
-  let invalid = 0;
-  for (const entry of list) {
-    const report = parseMittoMessageStatus(entry);
-    if (report) reports.push(report);
-    else invalid += 1;
-  }
-  return { reports, invalid };
-}
-
-const DELIVERY_BUCKETS: Readonly<Record<string, MittoDeliveryBucket>> = {
-  sent: 'pending', // seen (third-party): handed to the operator, not final
-  pending: 'pending', // assumed
-  delivered: 'delivered', // seen (third-party)
-  failure: 'failed', // seen (third-party)
-  undelivered: 'failed', // assumed
-  expired: 'failed', // assumed
-  rejected: 'failed', // assumed
-};
-
-/** Maps a raw `deliveryStatus` (case-insensitive) to a bucket; unknown values → 'unknown' (not final). */
-export function mittoDeliveryBucket(deliveryStatus: string): MittoDeliveryBucket {
-  return DELIVERY_BUCKETS[deliveryStatus.trim().toLowerCase()] ?? 'unknown';
-}
-
-/**
- * Classifies the answer to `GET /Messages/{id}`. Reads are idempotent, so "retryable" only asks whether
- * trying again later can give a different answer.
- * - 2xx with a Message whose messageId matches                  → found
- * - 2xx unparseable JSON                                         → error, retryable (truncated by a proxy?)
- * - 2xx JSON that is not a Message, or another message's id      → error, not retryable (our model is wrong)
- * - 404                                                          → not-found (doc, third-party)
- * - 408, 425, 429, every 5xx                                     → error, retryable
- * - other 1xx/3xx/4xx                                            → error, not retryable
- */
-export function classifyLookupResponse(
-  providerMessageId: string,
-  httpStatus: number,
-  headers: MittoResponseHeaders,
-  bodyText: string,
-  options: { nowMs?: number; secrets?: readonly string[] } = {},
-): MittoMessageLookup {
-  const { secrets } = options;
-  const body = () => snippet(bodyText, secrets) || '(empty body)';
-  if (httpStatus >= 200 && httpStatus < 300) {
-    const parsed = tryParseJson(bodyText);
-    if (!parsed.ok) return { kind: 'error', retryable: true, reason: `HTTP ${httpStatus} with an unparseable body: ${body()}` };
-    const message = parseMittoMessageStatus(parsed.value);
-    if (!message) return { kind: 'error', retryable: false, reason: `HTTP ${httpStatus} with a body that is not a Message: ${body()}` };
-    if (message.messageId.toLowerCase() !== providerMessageId.toLowerCase()) {
-      return { kind: 'error', retryable: false, reason: `HTTP ${httpStatus} for another message id: ${truncate(message.messageId, 100)}` };
-    }
-    return { kind: 'found', message };
-  }
-  if (httpStatus === 404) return { kind: 'not-found' };
-  const retryable = RETRY_4XX.has(httpStatus) || (httpStatus >= 500 && httpStatus <= 599);
-  const result: MittoMessageLookup = { kind: 'error', retryable, reason: `HTTP ${httpStatus}: ${body()}` };
-  if (retryable) {
-    const wait = parseRetryAfter(headerValue(headers, 'retry-after'), options.nowMs ?? Date.now());
-    if (wait !== undefined) return { ...result, retryAfterMs: wait };
-  }
-  return result;
-}
-
-/** A GET that failed without an answer: always retryable (a read has no side effect), except local bugs. */
-export function classifyLookupTransportError(error: unknown, context: { secrets?: readonly string[] } = {}): MittoMessageLookup {
-  const codes = errorCodes(error);
-  return {
-    kind: 'error',
-    retryable: !codes.some((c) => LOCAL_INVALID_CODES.has(c)),
-    reason: describeError(error, context.secrets),
-  };
 }
