@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql.js';
+import { targetStatus } from './campaign-state.js';
 import type { CanaryCounts } from '../guard-rails/canary.js';
 import type { AutoPauseSettings, CanarySettings, FailureWindow, PauseReason } from '../guard-rails/guard-rails.types.js';
 
@@ -135,5 +136,27 @@ export class CampaignGuardRailsRepository {
       [campaignId],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * A scheduled campaign whose expiresAt passed before its start: every message is `expired` and the
+   * campaign ends as one that expired while sending would (`expire` of the state machine; no credits were
+   * held yet, so none move). One transaction; nothing is open afterwards, so it is settled at once.
+   */
+  async expireUnstarted(campaignId: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const rows = await queryRows(tx,
+        `UPDATE campaigns SET status = $2, completed_at = now(), settled_at = now(), updated_at = now()
+          WHERE id = $1 AND status = 'scheduled' RETURNING id`,
+        [campaignId, targetStatus('expire')],
+      );
+      if (rows.length === 0) return false;
+      await tx.query(
+        `UPDATE campaign_messages SET status = 'expired', error_code = 'EXPIRED', error_message = 'expiresAt passed before the scheduled start', updated_at = now()
+          WHERE campaign_id = $1 AND status = 'queued'`,
+        [campaignId],
+      );
+      return true;
+    });
   }
 }

@@ -130,7 +130,7 @@ export class CampaignLifecycleService {
     const [row] = await queryRows(this.db, `SELECT tenant_id, status, scheduled_at, expires_at FROM campaigns WHERE id = $1`, [campaignId]);
     if (!row || row.status !== 'scheduled' || new Date(row.scheduled_at).getTime() !== Date.parse(scheduledAt)) return;
     if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) {
-      await this.expireUnstarted(campaignId);
+      if (await this.guardRails.expireUnstarted(campaignId)) this.logger.warn({ campaignId }, 'scheduled campaign expired before its start');
       return;
     }
     try {
@@ -144,29 +144,6 @@ export class CampaignLifecycleService {
         [campaignId],
       );
     }
-  }
-
-  /**
-   * A scheduled campaign whose expiresAt passed before its start: every message is `expired` and the
-   * campaign ends `completed`, as one that expired while sending would (no credits were held yet, so
-   * none move). One transaction; nothing of it is open afterwards, so it is settled at once.
-   */
-  private async expireUnstarted(campaignId: string): Promise<void> {
-    const ended = await this.db.transaction(async (tx) => {
-      const rows = await queryRows(tx,
-        `UPDATE campaigns SET status = $2, completed_at = now(), settled_at = now(), updated_at = now()
-          WHERE id = $1 AND status = 'scheduled' RETURNING id`,
-        [campaignId, targetStatus('expire')],
-      );
-      if (rows.length === 0) return false;
-      await tx.query(
-        `UPDATE campaign_messages SET status = 'expired', error_code = 'EXPIRED', error_message = 'expiresAt passed before the scheduled start', updated_at = now()
-          WHERE campaign_id = $1 AND status = 'queued'`,
-        [campaignId],
-      );
-      return true;
-    });
-    if (ended) this.logger.warn({ campaignId }, 'scheduled campaign expired before its start');
   }
 
   async pause(tenantId: string, id: string): Promise<CampaignView> {
