@@ -141,8 +141,8 @@ export class CampaignGuardRailsRepository {
 
   /**
    * A scheduled campaign whose expiresAt passed before its start: every message is `expired` and the
-   * campaign ends as one that expired while sending would (`expire-unstarted` of the state machine; no credits were
-   * held yet, so none move). One transaction; nothing is open afterwards, so it is settled at once.
+   * campaign ends as one that expired while sending would (`expire-unstarted` of the state machine; no
+   * credits were held yet, so none move). One transaction; nothing is open afterwards, so it is settled at once.
    */
   async expireUnstarted(campaignId: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {

@@ -2,7 +2,7 @@
  * The campaign lifecycle as one pure state machine. Every status change of a campaign goes through it:
  * the API's changes check `canPerform` (a 409 INVALID_CAMPAIGN_STATE otherwise), and every conditional
  * `UPDATE campaigns SET status = …` takes its source statuses from `statusesAllowing` and its target from
- * `targetStatus` (or `finishStatus`), rendered into the SQL by campaign-state.sql.ts.
+ * `targetStatus` (or `finishStatus`), as parameters or as literals (campaign-state.sql.ts).
  */
 export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'sending', 'paused', 'completed', 'failed', 'cancelled'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
