@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { startApp, WEBHOOK_SECRET, type TestApp } from './support/test-app.js';
 import { createTenant, type TenantFixture } from './support/api.js';
-import { StatusUpdatesRepository } from '../src/status/status-updates.repository.js';
+import { DeliveryStatusUpdatesRepository } from '../src/campaigns/delivery-status-updates.repository.js';
 import { toStatusUpdate, type StatusUpdate } from '../src/status/delivery-status.js';
 
 /**
@@ -131,7 +131,7 @@ describe('status: webhook throughput', () => {
 
   it('reference: the same status writes straight through the repository (no HTTP), 1,000 per statement', async () => {
     await seed(MESSAGES, 'Q-');
-    const repository = app.app.get(StatusUpdatesRepository);
+    const repository = app.app.get(DeliveryStatusUpdatesRepository);
     const started = performance.now();
     let moved = 0;
     for (let from = 0; from < MESSAGES; from += 1000) {

@@ -4,10 +4,11 @@ import { msInterval, queryRows } from '../database/sql.js';
 import type { UnknownPolicy } from '../config/env.schema.js';
 
 import type { PendingBatch } from './campaign-batches.repository.js';
+import type { CampaignStatus } from './campaign-state.js';
 
 export interface OpenCampaign {
   id: string;
-  status: string;
+  status: CampaignStatus;
   expires_at: Date | null;
   canary_state: string | null;
   batch_count: number;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql.js';
 import { targetStatus } from './campaign-state.js';
+import { statusAllows, statusLiteral } from './campaign-state.sql.js';
 import type { CanaryCounts } from '../guard-rails/canary.js';
 import type { AutoPauseSettings, CanarySettings, FailureWindow, PauseReason } from '../guard-rails/guard-rails.types.js';
 
@@ -111,12 +112,12 @@ export class CampaignGuardRailsRepository {
     });
   }
 
-  /** The campaign pauses itself (failure rate, failed canary): only from `sending`; true if it did. */
+  /** The campaign pauses itself (failure rate, failed canary; `auto-pause`): only from `sending`; true if it did. */
   async pauseFor(campaignId: string, reason: PauseReason, canaryFailed = false): Promise<boolean> {
     const rows = await queryRows(this.db,
-      `UPDATE campaigns SET status = 'paused', pause_reason = $2, updated_at = now(),
+      `UPDATE campaigns SET status = ${statusLiteral(targetStatus('auto-pause'))}, pause_reason = $2, updated_at = now(),
               canary_state = CASE WHEN $3 THEN 'failed' ELSE canary_state END
-        WHERE id = $1 AND status = 'sending' RETURNING id`,
+        WHERE id = $1 AND ${statusAllows('status', 'auto-pause')} RETURNING id`,
       [campaignId, reason, canaryFailed],
     );
     return rows.length > 0;
@@ -124,12 +125,12 @@ export class CampaignGuardRailsRepository {
 
   /**
    * Ends a campaign past its `expiresAt` once nothing is left open (its queued messages expired, its
-   * unknown ones settled): `completed`, even from `paused`. True if this call ended it.
+   * unknown ones settled): `completed`, even from `paused` (`expire`). True if this call ended it.
    */
   async finishExpired(campaignId: string): Promise<boolean> {
     const rows = await queryRows(this.db,
-      `UPDATE campaigns c SET status = 'completed', pause_reason = NULL, completed_at = now(), updated_at = now()
-        WHERE c.id = $1 AND c.status IN ('sending', 'paused') AND c.expires_at <= now()
+      `UPDATE campaigns c SET status = ${statusLiteral(targetStatus('expire'))}, pause_reason = NULL, completed_at = now(), updated_at = now()
+        WHERE c.id = $1 AND ${statusAllows('c.status', 'expire')} AND c.expires_at <= now()
           AND NOT EXISTS (SELECT 1 FROM campaign_message_counts k WHERE k.campaign_id = c.id
                             AND k.status IN ('queued', 'unknown') AND k.messages > 0)
         RETURNING c.id`,
@@ -140,15 +141,15 @@ export class CampaignGuardRailsRepository {
 
   /**
    * A scheduled campaign whose expiresAt passed before its start: every message is `expired` and the
-   * campaign ends as one that expired while sending would (`expire` of the state machine; no credits were
-   * held yet, so none move). One transaction; nothing is open afterwards, so it is settled at once.
+   * campaign ends as one that expired while sending would (`expire-unstarted` of the state machine; no
+   * credits were held yet, so none move). One transaction; nothing is open afterwards, so it is settled at once.
    */
   async expireUnstarted(campaignId: string): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const rows = await queryRows(tx,
         `UPDATE campaigns SET status = $2, completed_at = now(), settled_at = now(), updated_at = now()
-          WHERE id = $1 AND status = 'scheduled' RETURNING id`,
-        [campaignId, targetStatus('expire')],
+          WHERE id = $1 AND ${statusAllows('status', 'expire-unstarted')} RETURNING id`,
+        [campaignId, targetStatus('expire-unstarted')],
       );
       if (rows.length === 0) return false;
       await tx.query(

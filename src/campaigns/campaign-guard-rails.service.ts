@@ -6,6 +6,7 @@ import { CampaignControlQueue } from '../queues/campaign-control.queue.js';
 import { CampaignBatchesRepository } from './campaign-batches.repository.js';
 import { CampaignGuardRailsRepository, type GuardedCampaign } from './campaign-guard-rails.repository.js';
 import { BatchRecoveryRepository } from './batch-recovery.repository.js';
+import { canPerform, type CampaignStatus } from './campaign-state.js';
 
 /** Batches per statement of the expiry walk (as the cancel walk). */
 const EXPIRE_CHUNK_BATCHES = 25;
@@ -42,8 +43,8 @@ export class CampaignGuardRailsService {
   }
 
   /** The sweep's part (open campaigns): expiry, and a canary that timed out or passed unnoticed. */
-  async sweep(c: { id: string; status: string; expires_at: Date | null; canary_state: string | null }): Promise<void> {
-    if (c.expires_at && new Date(c.expires_at).getTime() <= Date.now() && (c.status === 'sending' || c.status === 'paused')) {
+  async sweep(c: { id: string; status: CampaignStatus; expires_at: Date | null; canary_state: string | null }): Promise<void> {
+    if (c.expires_at && new Date(c.expires_at).getTime() <= Date.now() && canPerform(c.status, 'expire')) {
       await this.expire(c.id);
       return;
     }

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { preparedRows, queryRows } from '../database/sql.js';
+import { queryRows } from '../database/sql.js';
 import { ConfigService } from '@nestjs/config';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
@@ -8,13 +8,15 @@ import { CreditsService } from '../tenants/credits.service.js';
 import { CampaignControlQueue } from '../queues/campaign-control.queue.js';
 import { Campaign } from './campaign.entity.js';
 import { CampaignsService } from './campaigns.service.js';
+import { CampaignsRepository } from './campaigns.repository.js';
+import { CampaignLifecycleRepository } from './campaign-lifecycle.repository.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
 import { CampaignBatchesRepository } from './campaign-batches.repository.js';
 import { BatchRecoveryRepository } from './batch-recovery.repository.js';
 import { CampaignGuardRailsRepository } from './campaign-guard-rails.repository.js';
 import { EMPTY_WINDOW } from '../guard-rails/failure-rate.js';
 import type { CampaignStatusView, CampaignView } from './dto/campaign.dto.js';
-import { statusesAllowing, targetStatus } from './campaign-state.js';
+import { targetStatus } from './campaign-state.js';
 
 /** Batches per statement of the cancel walk (5,000 messages at the default batch size). */
 const CANCEL_CHUNK_BATCHES = 25;
@@ -33,6 +35,8 @@ export class CampaignLifecycleService {
   constructor(
     private readonly db: DataSource,
     private readonly campaigns: CampaignsService,
+    private readonly campaignRows: CampaignsRepository,
+    private readonly rows: CampaignLifecycleRepository,
     private readonly messageRows: CampaignMessagesRepository,
     private readonly batches: CampaignBatchesRepository,
     private readonly recovery: BatchRecoveryRepository,
@@ -77,7 +81,7 @@ export class CampaignLifecycleService {
       await this.credits.reserve(tx, tenantId, c.id, required);
       const wasScheduled = c.status === 'scheduled';
       const changes: Partial<Campaign> = {
-        status: 'sending',
+        status: targetStatus('enqueue'),
         startedAt: c.startedAt ?? new Date(),
         sender: c.sender ?? tenant.default_sender,
         trafficAccountId: tenant.traffic_account_id,
@@ -93,7 +97,7 @@ export class CampaignLifecycleService {
         ...(await this.canaryStart(tx, c, recipients)),
         updatedAt: new Date(),
       };
-      await tx.update(Campaign, { id: c.id }, changes);
+      await this.campaignRows.update(tx, c.id, changes);
       await this.batches.createBatches(tx, c.id, changes.batchCount!);
       return { ...Object.assign(c, changes), wasScheduled };
     });
@@ -113,9 +117,9 @@ export class CampaignLifecycleService {
       const c = await this.campaigns.find(tenantId, id, tx, true);
       CampaignsService.assertCan(c, 'schedule');
       const previous = c.status === 'scheduled' ? c.scheduledAt : null;
-      c.status = 'scheduled';
+      c.status = targetStatus('schedule');
       c.scheduledAt = when;
-      await tx.save(c);
+      await this.campaignRows.save(tx, c);
       return { campaign: c, previous };
     });
     await this.control.scheduleStart({ campaignId: campaign.id, scheduledAt: when.toISOString() });
@@ -127,7 +131,7 @@ export class CampaignLifecycleService {
 
   /** Run by the delayed start job; a job for an outdated schedule (rescheduled, cancelled) does nothing. */
   async startScheduled(campaignId: string, scheduledAt: string): Promise<void> {
-    const [row] = await queryRows(this.db, `SELECT tenant_id, status, scheduled_at, expires_at FROM campaigns WHERE id = $1`, [campaignId]);
+    const row = await this.rows.scheduledStart(campaignId);
     if (!row || row.status !== 'scheduled' || new Date(row.scheduled_at).getTime() !== Date.parse(scheduledAt)) return;
     if (row.expires_at && new Date(row.expires_at).getTime() <= Date.now()) {
       if (await this.guardRails.expireUnstarted(campaignId)) this.logger.warn({ campaignId }, 'scheduled campaign expired before its start');
@@ -139,15 +143,12 @@ export class CampaignLifecycleService {
       if (!(e instanceof AppError)) throw e;
       // A business refusal (credits, subscription, no recipients) ends the scheduled run visibly.
       this.logger.warn({ campaignId, code: e.code }, 'scheduled campaign could not start');
-      await queryRows(this.db,
-        `UPDATE campaigns SET status = 'failed', completed_at = now(), updated_at = now() WHERE id = $1 AND status = 'scheduled'`,
-        [campaignId],
-      );
+      await this.rows.failStart(campaignId);
     }
   }
 
   async pause(tenantId: string, id: string): Promise<CampaignView> {
-    return this.campaigns.view(await this.transition(tenantId, id, 'pause', `, pause_reason = 'USER'`));
+    return this.campaigns.view(await this.transition(tenantId, id, 'pause', await this.rows.pause(tenantId, id)));
   }
 
   /**
@@ -155,20 +156,7 @@ export class CampaignLifecycleService {
    * still finishing its call keeps its lease; the new job waits for it, so nobody is sent twice.
    */
   async resume(tenantId: string, id: string): Promise<CampaignView> {
-    const campaign = await this.transition(
-      tenantId,
-      id,
-      'resume',
-      // The user overrides a failed canary (the rest may go out now) and restarts the failure-rate window
-      // from here, so the outcomes that paused the campaign do not pause it again at once.
-      `, pause_reason = NULL, dispatched_batches = 0, dispatch_generation = dispatch_generation + 1,
-         canary_state = CASE WHEN canary_state = 'failed' THEN 'passed' ELSE canary_state END,
-         failure_window = CASE WHEN auto_pause IS NULL THEN NULL ELSE (
-           SELECT jsonb_build_object('aTotal', t, 'aBad', b, 'bTotal', t, 'bBad', b) FROM (
-             SELECT coalesce(sum(messages) FILTER (WHERE status IN ('sent', 'delivered', 'undelivered', 'failed')), 0) AS t,
-                    coalesce(sum(messages) FILTER (WHERE status IN ('failed', 'undelivered')), 0) AS b
-               FROM campaign_message_counts WHERE campaign_id = campaigns.id) k) END`,
-    );
+    const campaign = await this.transition(tenantId, id, 'resume', await this.rows.resume(tenantId, id));
     // Batches a failed canary held back may be leased again (the canary now counts as passed).
     if (campaign.canaryState === 'passed') await this.batches.releaseCanaryHold(campaign.id);
     await this.handOff(campaign);
@@ -185,9 +173,9 @@ export class CampaignLifecycleService {
     const campaign = await this.db.transaction(async (tx) => {
       const c = await this.campaigns.find(tenantId, id, tx, true);
       CampaignsService.assertCan(c, 'cancel');
-      c.status = 'cancelled';
+      c.status = targetStatus('cancel');
       c.completedAt = new Date();
-      await tx.save(c);
+      await this.campaignRows.save(tx, c);
       return c;
     });
     if (campaign.batchSize === null) {
@@ -219,35 +207,9 @@ export class CampaignLifecycleService {
     }
   }
 
-  /**
-   * Ends a sending campaign once nothing is left to send: `completed`, or `failed` when no message
-   * could be sent. One conditional UPDATE, so it happens exactly once whoever calls it. An `unknown`
-   * message keeps the campaign open under either UNKNOWN_POLICY: it may still be sent again.
-   */
+  /** Ends a sending campaign once nothing is left to send (CampaignLifecycleRepository.finishIfDone); true if this call did. */
   async finishIfDone(campaignId: string): Promise<boolean> {
-    const rows = await preparedRows(this.db, 'campaign_finish_if_done',
-      `WITH ended AS (
-       UPDATE campaigns c
-          SET status = CASE WHEN EXISTS (
-                SELECT 1 FROM campaign_message_counts k WHERE k.campaign_id = c.id
-                   AND k.status IN ('sent', 'delivered', 'undelivered', 'unknown') AND k.messages > 0)
-              THEN 'completed' ELSE 'failed' END,
-              completed_at = now(), updated_at = now()
-        WHERE c.id = $1 AND c.status = 'sending'
-          AND NOT EXISTS (SELECT 1 FROM campaign_message_counts k
-                           WHERE k.campaign_id = c.id AND k.status IN ('queued', 'unknown') AND k.messages > 0)
-        RETURNING c.id
-       ), tidy AS (
-         -- Nothing is queued any more, so a batch still marked pending (its holder died after its last
-         -- write) has nothing to send.
-         UPDATE campaign_batches b SET state = 'done', updated_at = now()
-           FROM ended e WHERE b.campaign_id = e.id AND b.state = 'pending'
-            AND (b.lease_expires_at IS NULL OR b.lease_expires_at <= now())
-       )
-       SELECT id FROM ended`,
-      [campaignId],
-    );
-    return rows.length > 0;
+    return this.rows.finishIfDone(campaignId);
   }
 
   /**
@@ -270,15 +232,10 @@ export class CampaignLifecycleService {
     }
   }
 
-  /** One conditional UPDATE to the state machine's target status; 409 if the campaign's status forbids it. */
-  private async transition(tenantId: string, id: string, action: 'pause' | 'resume', alsoSet = ''): Promise<Campaign> {
-    const rows = await queryRows(
-      this.db,
-      `UPDATE campaigns SET status = $4${alsoSet}, updated_at = now() WHERE id = $1 AND tenant_id = $2 AND status = ANY($3) RETURNING id`,
-      [id, tenantId, statusesAllowing(action), targetStatus(action)],
-    );
+  /** After a conditional status change (`changed`: it happened): the campaign as it is now; 409 if its status forbade the change. */
+  private async transition(tenantId: string, id: string, action: 'pause' | 'resume', changed: boolean): Promise<Campaign> {
     const campaign = await this.campaigns.find(tenantId, id);
-    if (rows.length === 0) CampaignsService.assertCan(campaign, action);
+    if (!changed) CampaignsService.assertCan(campaign, action);
     return campaign;
   }
 }

@@ -7,7 +7,10 @@ import { CampaignBatch } from './campaign-batch.entity.js';
 import { CampaignsController } from './campaigns.controller.js';
 import { CampaignsService } from './campaigns.service.js';
 import { CampaignLifecycleService } from './campaign-lifecycle.service.js';
+import { CampaignLifecycleRepository } from './campaign-lifecycle.repository.js';
+import { CampaignsRepository } from './campaigns.repository.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
+import { DeliveryStatusUpdatesRepository } from './delivery-status-updates.repository.js';
 import { CampaignBatchesRepository } from './campaign-batches.repository.js';
 import { BatchLeasesRepository } from './batch-leases.repository.js';
 import { BatchRecoveryRepository } from './batch-recovery.repository.js';
@@ -24,13 +27,13 @@ import { MessageRetentionService } from './message-retention.service.js';
   imports: [TypeOrmModule.forFeature([Campaign, CampaignMessage, CampaignBatch]), TenantsModule],
   controllers: [CampaignsController],
   providers: [
-    CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignMessagesCopyWriter, CampaignBatchesRepository,
+    CampaignsService, CampaignsRepository, CampaignLifecycleService, CampaignLifecycleRepository, CampaignMessagesRepository, CampaignMessagesCopyWriter, CampaignBatchesRepository,
     BatchLeasesRepository, BatchRecoveryRepository, RecipientsImportService, RecipientsUploadService, CampaignGuardRailsRepository, CampaignGuardRailsService,
-    MessageRetentionRepository, MessageRetentionService,
+    MessageRetentionRepository, MessageRetentionService, DeliveryStatusUpdatesRepository,
   ],
   exports: [
-    CampaignsService, CampaignLifecycleService, CampaignMessagesRepository, CampaignBatchesRepository, BatchLeasesRepository,
-    BatchRecoveryRepository, CampaignGuardRailsRepository, CampaignGuardRailsService, MessageRetentionService,
+    CampaignsService, CampaignsRepository, CampaignLifecycleService, CampaignMessagesRepository, CampaignBatchesRepository, BatchLeasesRepository,
+    BatchRecoveryRepository, CampaignGuardRailsRepository, CampaignGuardRailsService, MessageRetentionService, DeliveryStatusUpdatesRepository,
   ],
 })
 export class CampaignsModule {}

@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { queryRows } from '../database/sql.js';
-import { InjectRepository } from '@nestjs/typeorm';
 import { ConfigService } from '@nestjs/config';
-import { DataSource, Repository, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
 import { AppError } from '../common/app-error.js';
 import { pageOffset, type Page } from '../common/pagination.js';
 import { Campaign } from './campaign.entity.js';
-import { CampaignMessage } from './campaign-message.entity.js';
+import type { CampaignMessage } from './campaign-message.entity.js';
 import { canPerform, type CampaignAction } from './campaign-state.js';
 import { CampaignMessagesRepository } from './campaign-messages.repository.js';
+import { CampaignsRepository } from './campaigns.repository.js';
 import { RecipientsImportService } from './recipients-import.service.js';
 import { messageCounts, progressOf, type MessageCounts } from './message-counts.js';
 import { usesBulk, type BulkSending } from '../tenants/bulk-sending.js';
@@ -27,8 +27,7 @@ export class CampaignsService {
 
   constructor(
     private readonly db: DataSource,
-    @InjectRepository(Campaign) private readonly campaigns: Repository<Campaign>,
-    @InjectRepository(CampaignMessage) private readonly messages: Repository<CampaignMessage>,
+    private readonly campaigns: CampaignsRepository,
     private readonly messageRows: CampaignMessagesRepository,
     private readonly recipients: RecipientsImportService,
     config: ConfigService<AppConfig, true>,
@@ -39,24 +38,21 @@ export class CampaignsService {
 
   async create(tenantId: string, dto: CreateCampaignDto): Promise<CampaignView> {
     const scheduledAt = dto.scheduledAt ? new Date(dto.scheduledAt) : null;
-    const campaign = await this.campaigns.save(
-      this.campaigns.create({
-        tenantId,
-        name: dto.name,
-        text: dto.text,
-        sender: dto.sender ?? null,
-        status: 'draft',
-        scheduledAt,
-        ...guardRailChanges(dto),
-      }),
-    );
+    const campaign = await this.campaigns.create({
+      tenantId,
+      name: dto.name,
+      text: dto.text,
+      sender: dto.sender ?? null,
+      status: 'draft',
+      scheduledAt,
+      ...guardRailChanges(dto),
+    });
     return this.view(campaign);
   }
 
   /** Loads a campaign of this tenant; another tenant's campaign is indistinguishable from none. */
   async find(tenantId: string, id: string, tx?: EntityManager, lock = false): Promise<Campaign> {
-    const repo = tx ? tx.getRepository(Campaign) : this.campaigns;
-    const campaign = await repo.findOne({ where: { id, tenantId }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    const campaign = await this.campaigns.find(tenantId, id, tx, lock);
     if (!campaign) throw AppError.notFound('Campaign');
     return campaign;
   }
@@ -74,12 +70,7 @@ export class CampaignsService {
   }
 
   async list(tenantId: string, q: ListCampaignsQuery): Promise<Page<CampaignView>> {
-    const [rows, total] = await this.campaigns.findAndCount({
-      where: { tenantId, ...(q.status ? { status: q.status } : {}) },
-      order: { createdAt: 'DESC', id: 'ASC' },
-      skip: pageOffset(q),
-      take: q.limit,
-    });
+    const [rows, total] = await this.campaigns.page(tenantId, q.status, pageOffset(q), q.limit);
     const metrics = await this.countsFor(rows.map((c) => c.id));
     return { items: rows.map((c) => toCampaignView(c, metrics.get(c.id))), total, page: q.page, limit: q.limit };
   }
@@ -93,7 +84,7 @@ export class CampaignsService {
       Object.assign(campaign, guardRailChanges(dto));
       const textChanged = dto.text !== undefined && dto.text !== campaign.text;
       if (dto.text !== undefined) campaign.text = dto.text;
-      await tx.save(campaign);
+      await this.campaigns.save(tx, campaign);
       if (textChanged) await this.recipients.reevaluate(tx, campaign);
       return this.view(campaign, tx);
     });
@@ -103,7 +94,7 @@ export class CampaignsService {
     await this.db.transaction(async (tx) => {
       const campaign = await this.find(tenantId, id, tx, true);
       CampaignsService.assertCan(campaign, 'delete');
-      await tx.delete(Campaign, { id: campaign.id });
+      await this.campaigns.delete(tx, campaign.id);
     });
   }
 
@@ -130,12 +121,7 @@ export class CampaignsService {
     const metrics = (await this.countsFor([campaign.id])).get(campaign.id)!;
     // Totals come from the counters (exact, and no COUNT(*) over a million rows).
     const total = q.status ? metrics[q.status] : metrics.total;
-    const rows = await this.messages.find({
-      where: { campaignId: campaign.id, ...(q.status ? { status: q.status } : {}) },
-      order: { seq: 'ASC' },
-      skip: pageOffset(q),
-      take: q.limit,
-    });
+    const rows = await this.messageRows.page(campaign.id, q.status, pageOffset(q), q.limit);
     return { items: rows.map(toMessageView), total, page: q.page, limit: q.limit, messagesPurgedAt: null };
   }
 
@@ -165,10 +151,7 @@ export class CampaignsService {
 
   async countsFor(ids: string[]): Promise<Map<string, MessageCounts>> {
     if (ids.length === 0) return new Map();
-    const rows: Array<{ campaign_id: string; status: string; messages: string }> = await queryRows(this.db,
-      `SELECT campaign_id, status, messages FROM campaign_message_counts WHERE campaign_id = ANY($1::uuid[])`,
-      [ids],
-    );
+    const rows = await this.messageRows.countsFor(ids);
     return new Map(ids.map((id) => [id, messageCounts(rows.filter((r) => r.campaign_id === id))]));
   }
 }

@@ -3,7 +3,6 @@ import { ConfigService } from '@nestjs/config';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
-import { queryRows } from '../database/sql.js';
 import type { CsvErrorRow } from '../recipients/csv-recipients.js';
 import { MessageTemplate } from '../recipients/message-template.js';
 import { PhoneNormalizer } from '../recipients/phone-number.js';
@@ -11,6 +10,7 @@ import { PhoneNumberFilter } from '../recipients/phone-number-set.js';
 import { evaluateRecipientRow, type RawRecipient } from '../recipients/recipient-row.js';
 import { countSegments } from '../recipients/sms-segments.js';
 import { CampaignMessagesCopyWriter } from './campaign-messages.copy-writer.js';
+import { CampaignMessagesRepository } from './campaign-messages.repository.js';
 import type { Campaign } from './campaign.entity.js';
 import { CopyChunk } from './copy-chunk.js';
 
@@ -31,8 +31,6 @@ export interface ImportResult {
 /** Rows read between two turns of the event loop, so that PostgreSQL's answers are handled promptly. */
 const YIELD_EVERY = 512;
 const MAX_SAMPLES = 100;
-/** Messages read per query when the campaign's text changed. */
-const REEVALUATE_CHUNK = 5_000;
 
 /**
  * Imports recipients from any row source (JSON body or streamed CSV) as a pipeline: rows are
@@ -48,6 +46,7 @@ export class RecipientsImportService {
 
   constructor(
     private readonly writer: CampaignMessagesCopyWriter,
+    private readonly messageRows: CampaignMessagesRepository,
     config: ConfigService<AppConfig, true>,
   ) {
     const { defaultRegion, phoneValidation } = config.get('recipients', { infer: true });
@@ -134,11 +133,7 @@ export class RecipientsImportService {
     let ucs2 = 0;
     const nonGsm = new Set<string>();
     for (;;) {
-      const rows: Array<{ id: string; seq: number; variables: Record<string, string> | null; status: string }> = await queryRows(tx,
-        `SELECT id, seq, variables, status FROM campaign_messages
-          WHERE campaign_id = $1 AND seq > $2 AND status IN ('queued', 'skipped') ORDER BY seq LIMIT ${REEVALUATE_CHUNK}`,
-        [campaign.id, after],
-      );
+      const rows = await this.messageRows.toReevaluate(tx, campaign.id, after);
       if (rows.length === 0) break;
       after = rows[rows.length - 1].seq;
       const ids: string[] = [];
@@ -161,25 +156,9 @@ export class RecipientsImportService {
         if (count.encoding === 'UCS-2') ucs2 += 1;
         for (const ch of count.nonGsmCharacters) nonGsm.add(ch);
       }
-      await queryRows(tx,
-        `UPDATE campaign_messages m SET segments = u.segments, status = u.status, error_code = u.code, updated_at = now()
-           FROM unnest($1::uuid[], $2::int2[], $3::text[], $4::text[]) AS u(id, segments, status, code)
-          WHERE m.id = u.id AND m.status IN ('queued', 'skipped') AND (m.status <> 'skipped' OR m.error_code IS NULL OR m.error_code LIKE 'MISSING_VARIABLE%')`,
-        [ids, segments, statuses, codes],
-      );
+      await this.messageRows.writeReevaluated(tx, ids, segments, statuses, codes);
     }
-    // Segment sums of the counters follow the new per-message segments.
-    await queryRows(tx,
-      `UPDATE campaign_message_counts k SET segments = s.segments
-         FROM (SELECT status, sum(segments) AS segments FROM campaign_messages WHERE campaign_id = $1 GROUP BY status) s
-        WHERE k.campaign_id = $1 AND k.status = s.status`,
-      [campaign.id],
-    );
-    await queryRows(tx, `UPDATE campaigns SET ucs2_messages = $2, non_gsm_characters = $3 WHERE id = $1`, [
-      campaign.id,
-      ucs2,
-      [...nonGsm].sort().slice(0, 50),
-    ]);
+    await this.messageRows.finishReevaluation(tx, campaign.id, ucs2, [...nonGsm].sort().slice(0, 50));
   }
 
   private invalid(result: ImportResult, sample: InvalidSample): void {

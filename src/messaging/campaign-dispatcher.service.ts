@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { queryRows } from '../database/sql.js';
-import { DataSource } from 'typeorm';
 import { BatchQueue } from '../queues/batch.queue.js';
 import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.service.js';
 import { CampaignBatchesRepository } from '../campaigns/campaign-batches.repository.js';
+import { CampaignsRepository } from '../campaigns/campaigns.repository.js';
 import type { DispatchCampaignJob, SendBatchJob } from '../queues/queue-names.js';
 
 const CHUNK = 500;
@@ -17,7 +16,7 @@ const CHUNK = 500;
 @Injectable()
 export class CampaignDispatcherService {
   constructor(
-    private readonly db: DataSource,
+    private readonly campaigns: CampaignsRepository,
     private readonly batchRows: CampaignBatchesRepository,
     private readonly batches: BatchQueue,
     private readonly lifecycle: CampaignLifecycleService,
@@ -26,10 +25,7 @@ export class CampaignDispatcherService {
   async dispatch(job: DispatchCampaignJob): Promise<number> {
     let added = 0;
     for (;;) {
-      const [c] = await queryRows(this.db,
-        `SELECT status, batch_count, batch_size, dispatched_batches, dispatch_generation, canary_state, canary_until_seq FROM campaigns WHERE id = $1`,
-        [job.campaignId],
-      );
+      const c = await this.campaigns.dispatchState(job.campaignId);
       if (!c || c.status !== 'sending' || c.dispatch_generation !== job.generation) return added;
       // A pending canary: only the batches holding canary messages go out; its pass dispatches the rest.
       const end: number = c.canary_state === 'pending' ? Math.min(c.batch_count, Math.ceil(c.canary_until_seq / c.batch_size)) : c.batch_count;
@@ -39,10 +35,7 @@ export class CampaignDispatcherService {
       const jobs: SendBatchJob[] = pending.map((b) => ({ campaignId: job.campaignId, batch: b.batch, generation: job.generation, round: b.jobRound }));
       await this.batches.add(jobs);
       const to = pending.length < CHUNK ? end : pending[pending.length - 1].batch + 1;
-      await queryRows(this.db,
-        `UPDATE campaigns SET dispatched_batches = $3 WHERE id = $1 AND dispatch_generation = $2 AND dispatched_batches = $4`,
-        [job.campaignId, job.generation, to, from],
-      );
+      await this.campaigns.advanceDispatch(job.campaignId, job.generation, from, to);
       added += jobs.length;
       // Nothing pending at all (a resume after the last batch went out): the campaign may end now.
       if (from === 0 && pending.length === 0) await this.lifecycle.finishIfDone(job.campaignId);

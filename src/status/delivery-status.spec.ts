@@ -1,23 +1,15 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
 import { MESSAGE_STATUSES, type MessageStatus } from '../campaigns/campaign-message.entity.js';
-import {
-  STATUS_RANK,
-  asMessageId,
-  deliveryErrorCode,
-  parseReportTime,
-  rankSql,
-  targetOf,
-  toStatusUpdate,
-  type ReportTarget,
-} from './delivery-status.js';
+import { STATUS_RANK, rankSql, type ReportTarget } from '../campaigns/message-status-rank.js';
+import { asMessageId, deliveryErrorCode, parseReportTime, targetOf, toStatusUpdate } from './delivery-status.js';
 
 const NOW = Date.parse('2025-06-01T12:00:00.000Z');
 const REF = '3f0c9a52-8a0e-4c3e-9d57-0c4f7e0b2a11';
 const TARGETS: ReportTarget[] = ['sent', 'delivered', 'undelivered'];
 
 /**
- * The forward-only rule as status-updates.repository.ts applies it in SQL (`rankSql(m.status) < target rank`,
+ * The forward-only rule as delivery-status-updates.repository.ts applies it in SQL (`rankSql(m.status) < target rank`,
  * where a status without a rank is NULL and never moves), spelled out over STATUS_RANK.
  */
 function canMove(current: MessageStatus, target: ReportTarget): boolean {

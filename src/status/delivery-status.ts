@@ -1,31 +1,10 @@
 // Pure rules for turning a Mitto delivery status (webhook report or GET /Messages/{id}) into a move of
-// one of our messages. No I/O: the SQL in status-updates.repository.ts applies exactly these rules.
-import type { MessageStatus } from '../campaigns/campaign-message.entity.js';
+// one of our messages. No I/O: the SQL in campaigns/delivery-status-updates.repository.ts applies them,
+// with the forward-only order of campaigns/message-status-rank.ts.
+import type { ReportTarget } from '../campaigns/message-status-rank.js';
+import type { DeliveryStatusWrite } from '../campaigns/delivery-status-updates.repository.js';
 import { mittoDeliveryBucket } from '../mitto/mitto-message-status.js';
 import type { MittoDeliveryBucket, MittoMessageStatus } from '../mitto/mitto.types.js';
-
-/** Statuses a delivery status can move a message to. */
-export type ReportTarget = Extract<MessageStatus, 'sent' | 'delivered' | 'undelivered'>;
-
-/**
- * Forward-only order of the statuses a report may move. A message moves only to a strictly higher
- * rank, so replays and late reports change nothing. `unknown` ranks below `sent`: a pending report
- * settles an ambiguous send as "Mitto has it". `failed`, `cancelled` and `skipped` are absent: they
- * never move (failed = Mitto never took it; cancelled/skipped = never sent).
- */
-export const STATUS_RANK: Readonly<Partial<Record<MessageStatus, number>>> = {
-  queued: 0,
-  unknown: 1,
-  sent: 2,
-  delivered: 3,
-  undelivered: 3,
-};
-
-/** The same rule as SQL: a CASE giving the rank of `column`, NULL for statuses that never move. */
-export function rankSql(column: string): string {
-  const whens = Object.entries(STATUS_RANK).map(([status, rank]) => `WHEN '${status}' THEN ${rank}`);
-  return `(CASE ${column} ${whens.join(' ')} END)`;
-}
 
 /** Mitto bucket → our status. `unknown` (a value we have never seen) is treated as still pending. */
 export function targetOf(bucket: MittoDeliveryBucket): ReportTarget {
@@ -40,19 +19,9 @@ export function targetOf(bucket: MittoDeliveryBucket): ReportTarget {
   }
 }
 
-/** One status to apply, matched by provider id first, then by our message id (the `reference`). */
-export interface StatusUpdate {
-  providerMessageId: string;
-  /** Our message id when the reference is a UUID; anything else cannot name a message. */
-  messageId: string | null;
-  target: ReportTarget;
+/** One status to apply (matched by provider id first, then by our message id), and Mitto's bucket for it. */
+export interface StatusUpdate extends DeliveryStatusWrite {
   bucket: MittoDeliveryBucket;
-  /** Raw Mitto value, stored in `provider_status`. */
-  rawStatus: string;
-  errorCode: string | null;
-  errorMessage: string | null;
-  /** Report time (becomes `delivered_at`); null when absent or unreadable. */
-  reportedAt: Date | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { MESSAGE_STATUSES } from '../campaigns/campaign-message.entity.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { BatchQueue } from '../queues/batch.queue.js';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/app.config.js';
-import { usesBulk, type BulkSending } from '../tenants/bulk-sending.js';
+import { usesBulk } from '../tenants/bulk-sending.js';
+import { CampaignsRepository } from '../campaigns/campaigns.repository.js';
 
 /** A scrape never waits longer than this for one source; the gauge keeps its previous value. */
 const SOURCE_TIMEOUT_MS = 2_000;
@@ -17,7 +17,7 @@ export class OperationsMetricsService {
 
   constructor(
     private readonly metrics: MetricsService,
-    private readonly db: DataSource,
+    private readonly campaigns: CampaignsRepository,
     private readonly batches: BatchQueue,
     private readonly config: ConfigService<AppConfig, true>,
   ) {}
@@ -37,22 +37,14 @@ export class OperationsMetricsService {
 
   /** Messages of active (sending, paused) campaigns by status, from the counters (no COUNT(*)). */
   private async messagesByStatus(): Promise<void> {
-    const rows: Array<{ status: string; messages: string }> = await this.db.query(
-      `SELECT k.status, sum(k.messages)::bigint AS messages
-         FROM campaign_message_counts k JOIN campaigns c ON c.id = k.campaign_id
-        WHERE c.settled_at IS NULL AND c.status IN ('sending', 'paused')
-        GROUP BY k.status`,
-    );
+    const rows = await this.campaigns.activeMessagesByStatus();
     const byStatus = new Map(rows.map((r) => [r.status, Number(r.messages)]));
     for (const status of MESSAGE_STATUSES) this.metrics.messagesByStatus.set({ status }, byStatus.get(status) ?? 0);
   }
 
   /** The flow each sending campaign's next batches use (a rollout is watched campaign by campaign). */
   private async sendModes(): Promise<void> {
-    const rows: Array<{ id: string; tenant_id: string; bulk_sending: BulkSending }> = await this.db.query(
-      `SELECT c.id, c.tenant_id, t.bulk_sending FROM campaigns c JOIN tenants t ON t.id = c.tenant_id
-        WHERE c.settled_at IS NULL AND c.status = 'sending'`,
-    );
+    const rows = await this.campaigns.sendingWithBulkSetting();
     const useBulk = this.config.get('sending', { infer: true }).useBulk;
     this.metrics.campaignSendMode.reset();
     for (const r of rows) {

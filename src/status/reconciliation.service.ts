@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { DataSource } from 'typeorm';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectRedis } from '../redis/redis.module.js';
-import { StatusLookupService, type LookupSummary, type LookupTarget } from './status-lookup.service.js';
+import { StatusLookupService, type LookupSummary } from './status-lookup.service.js';
 import { BatchRecoveryRepository, type DueCheck } from '../campaigns/batch-recovery.repository.js';
+import { CampaignMessagesRepository } from '../campaigns/campaign-messages.repository.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { TrafficAccountsLookup } from './traffic-accounts.lookup.js';
 
@@ -47,7 +47,7 @@ export class ReconciliationService {
   private readonly lockKey: string;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly messageRows: CampaignMessagesRepository,
     private readonly recovery: BatchRecoveryRepository,
     private readonly lookups: StatusLookupService,
     private readonly accounts: TrafficAccountsLookup,
@@ -80,7 +80,7 @@ export class ReconciliationService {
     try {
       const due = await this.recovery.dueChecks(MAX_BATCHES_PER_RUN);
       if (due.length === 0) return { ...NOTHING };
-      const targets = await this.targets(due);
+      const targets = await this.messageRows.lookupTargetsIn(due, MAX_PER_RUN);
       const summary = targets.length
         ? await this.lookups.lookUp(targets, await this.accounts.forCampaigns([...new Set(targets.map((t) => t.campaignId))]), {
             concurrency: CONCURRENCY,
@@ -102,22 +102,6 @@ export class ReconciliationService {
         .eval(`if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`, 1, this.lockKey, token)
         .catch(() => undefined);
     }
-  }
-
-  /** The due batches' messages that a lookup can settle (sent or unknown, with a provider id), at most MAX_PER_RUN. */
-  private async targets(due: DueCheck[]): Promise<Array<LookupTarget & { seq: number }>> {
-    return this.db.query(
-      `SELECT m.id, m.campaign_id AS "campaignId", m.provider_message_id AS "providerMessageId", m.seq
-         FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS d(campaign_id, seq_from, seq_to, ord)
-         CROSS JOIN LATERAL (
-           SELECT id, campaign_id, provider_message_id, seq FROM campaign_messages m
-            WHERE m.campaign_id = d.campaign_id AND m.seq >= d.seq_from AND m.seq < d.seq_to
-              AND m.status IN ('sent', 'unknown') AND m.provider_message_id IS NOT NULL
-         ) m
-        ORDER BY d.ord, m.seq
-        LIMIT $4`,
-      [due.map((d) => d.campaignId), due.map((d) => d.seqFrom), due.map((d) => d.seqTo), MAX_PER_RUN],
-    );
   }
 }
 

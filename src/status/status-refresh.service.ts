@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { Redis } from 'ioredis';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectRedis } from '../redis/redis.module.js';
 import { CampaignsService } from '../campaigns/campaigns.service.js';
+import { CampaignMessagesRepository } from '../campaigns/campaign-messages.repository.js';
 import { StatusLookupService, type LookupTarget } from './status-lookup.service.js';
 import { TrafficAccountsLookup } from './traffic-accounts.lookup.js';
 import type { RefreshStatusView } from './dto/status.dto.js';
@@ -12,9 +12,6 @@ import type { RefreshStatusView } from './dto/status.dto.js';
 const CONCURRENCY = 8;
 const MAX_PERMIT_WAIT_MS = 10_000;
 const CURSOR_TTL_SECONDS = 3600;
-
-/** Messages a lookup can settle: accepted with a provider id and no final status yet. */
-const ELIGIBLE = `campaign_id = $1 AND status IN ('sent', 'unknown') AND provider_message_id IS NOT NULL`;
 
 /**
  * `POST /api/campaigns/:id/refresh-status`: asks Mitto about up to `limit` of the campaign's
@@ -26,7 +23,7 @@ export class StatusRefreshService {
   private readonly keyPrefix: string;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly messageRows: CampaignMessagesRepository,
     private readonly campaigns: CampaignsService,
     private readonly lookups: StatusLookupService,
     private readonly accounts: TrafficAccountsLookup,
@@ -43,10 +40,7 @@ export class StatusRefreshService {
 
   async refresh(tenantId: string, campaignId: string, limit: number): Promise<RefreshStatusView> {
     const campaign = await this.campaigns.find(tenantId, campaignId);
-    const [{ eligible }]: Array<{ eligible: number }> = await this.db.query(
-      `SELECT count(*)::int AS eligible FROM campaign_messages WHERE ${ELIGIBLE}`,
-      [campaign.id],
-    );
+    const eligible = await this.messageRows.lookupEligible(campaign.id);
     let summary = { attempted: 0, checked: 0, updated: 0, notFound: 0, errors: 0 };
     if (eligible > 0) {
       const cursor = await this.readCursor(campaign.id);
@@ -71,14 +65,8 @@ export class StatusRefreshService {
 
   /** Up to `limit` eligible messages after the cursor, then from the start (wrap-around). */
   private async targets(campaignId: string, cursor: number, limit: number): Promise<Array<LookupTarget & { seq: number }>> {
-    const select = (range: string, params: unknown[]) =>
-      this.db.query(
-        `SELECT id, campaign_id AS "campaignId", provider_message_id AS "providerMessageId", seq
-           FROM campaign_messages WHERE ${ELIGIBLE} AND ${range} ORDER BY seq LIMIT $3`,
-        params,
-      ) as Promise<Array<LookupTarget & { seq: number }>>;
-    const rows = await select('seq > $2', [campaignId, cursor, limit]);
-    if (rows.length < limit && cursor >= 0) rows.push(...(await select('seq <= $2', [campaignId, cursor, limit - rows.length])));
+    const rows = await this.messageRows.lookupTargets(campaignId, cursor, limit, false);
+    if (rows.length < limit && cursor >= 0) rows.push(...(await this.messageRows.lookupTargets(campaignId, cursor, limit - rows.length, true)));
     return rows;
   }
 

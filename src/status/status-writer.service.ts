@@ -4,7 +4,7 @@ import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.servic
 import { CampaignGuardRailsService } from '../campaigns/campaign-guard-rails.service.js';
 import { CampaignEvents } from '../events/campaign-events.js';
 import type { StatusUpdate } from './delivery-status.js';
-import { StatusUpdatesRepository, type UpdateOutcome } from './status-updates.repository.js';
+import { DeliveryStatusUpdatesRepository, type UpdateOutcome } from '../campaigns/delivery-status-updates.repository.js';
 
 /** Statements in flight per process; more requests wait and go together into the next statement. */
 const MAX_IN_FLIGHT = 2;
@@ -38,7 +38,7 @@ export class StatusWriter {
   private queuedUpdates = 0;
 
   constructor(
-    private readonly repository: StatusUpdatesRepository,
+    private readonly repository: DeliveryStatusUpdatesRepository,
     private readonly lifecycle: CampaignLifecycleService,
     private readonly guardRails: CampaignGuardRailsService,
     private readonly events: CampaignEvents,

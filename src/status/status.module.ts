@@ -4,7 +4,6 @@ import { MittoModule } from '../mitto/mitto.module.js';
 import { RateLimitingModule } from '../rate-limiting/rate-limiting.module.js';
 import { DeliveryReportsController } from './delivery-reports.controller.js';
 import { DeliveryReportsService } from './delivery-reports.service.js';
-import { StatusUpdatesRepository } from './status-updates.repository.js';
 import { StatusWriter } from './status-writer.service.js';
 import { StatusLookupService } from './status-lookup.service.js';
 import { TrafficAccountsLookup } from './traffic-accounts.lookup.js';
@@ -26,7 +25,6 @@ import { QUEUE_BOARD_ROUTE, QueueBoard } from './queue-board.js';
   imports: [CampaignsModule, MittoModule, RateLimitingModule],
   controllers: [DeliveryReportsController, CampaignStatusController, MetricsController],
   providers: [
-    StatusUpdatesRepository,
     StatusWriter,
     DeliveryReportsService,
     TrafficAccountsLookup,

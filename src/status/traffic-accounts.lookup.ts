@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
 import type { RateLimitKeys } from '../rate-limiting/rate-limiter.types.js';
 import { accountCredentials } from '../mitto/traffic-account-credentials.js';
+import { CampaignsRepository } from '../campaigns/campaigns.repository.js';
 
 /** What a status lookup needs for one campaign: the account's API key and its rate-limit keys. */
 export interface LookupAccount {
@@ -20,23 +20,14 @@ export class TrafficAccountsLookup {
   private readonly logger = new Logger(TrafficAccountsLookup.name);
 
   constructor(
-    private readonly db: DataSource,
+    private readonly campaigns: CampaignsRepository,
     private readonly config: ConfigService<AppConfig, true>,
   ) {}
 
   async forCampaigns(campaignIds: string[]): Promise<Map<string, LookupAccount>> {
     const out = new Map<string, LookupAccount>();
     if (campaignIds.length === 0) return out;
-    const rows: Array<{ id: string; tenant_id: string; account_id: string; api_key: string | null; account_rps: number | null; tenant_rps: number | null }> =
-      await this.db.query(
-        `SELECT c.id, c.tenant_id, a.id AS account_id, a.api_key, a.rate_limit_per_second AS account_rps,
-                t.rate_limit_per_second AS tenant_rps
-           FROM campaigns c
-           JOIN tenants t ON t.id = c.tenant_id
-           JOIN traffic_accounts a ON a.id = c.traffic_account_id
-          WHERE c.id = ANY($1::uuid[])`,
-        [campaignIds],
-      );
+    const rows = await this.campaigns.accounts(campaignIds);
     const rateLimits = this.config.get('rateLimits', { infer: true });
     const fallbackKey = this.config.get('mitto', { infer: true }).defaultApiKey;
     for (const row of rows) {

@@ -1,6 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, QueryFailedError } from 'typeorm';
-import { STATUS_RANK, rankSql, type StatusUpdate } from './delivery-status.js';
+import { STATUS_RANK, rankSql, type ReportTarget } from './message-status-rank.js';
+
+/** One delivery status to write, matched by provider id first, then by our message id (the `reference`). */
+export interface DeliveryStatusWrite {
+  providerMessageId: string;
+  /** Our message id when the reference is a UUID; anything else cannot name a message. */
+  messageId: string | null;
+  target: ReportTarget;
+  /** Raw Mitto value, stored in `provider_status`. */
+  rawStatus: string;
+  errorCode: string | null;
+  errorMessage: string | null;
+  /** Report time (becomes `delivered_at`); null when absent or unreadable. */
+  reportedAt: Date | null;
+}
 
 export interface UpdateOutcome {
   /** A message was found (by provider id, else by our id). */
@@ -22,10 +36,10 @@ const MAX_TRIES = 3;
  * campaign_message_provider_ids, else our id = the report's reference), keep the highest-ranked update per message, and move only rows whose current rank is lower
  * (`delivered`/`undelivered` are final, `failed`/`cancelled`/`skipped` never move). The condition is
  * on the target row, so under concurrency PostgreSQL re-checks it on the latest row version.
- * Counters and credits follow through the status trigger (initial migration).
+ * Counters and credits follow through the status trigger (initial migration). The rules: status/delivery-status.ts.
  */
 @Injectable()
-export class StatusUpdatesRepository {
+export class DeliveryStatusUpdatesRepository {
   private readonly sql = buildSql();
 
   constructor(private readonly db: DataSource) {}
@@ -46,7 +60,7 @@ export class StatusUpdatesRepository {
     );
   }
 
-  async apply(updates: StatusUpdate[]): Promise<UpdateOutcome[]> {
+  async apply(updates: DeliveryStatusWrite[]): Promise<UpdateOutcome[]> {
     if (updates.length === 0) return [];
     const params = [
       updates.map((u) => u.providerMessageId),
