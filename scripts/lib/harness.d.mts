@@ -19,7 +19,8 @@ export interface StartProcessOptions {
   timeoutMs?: number;
   everyMs?: number;
   logFile?: string;
-  onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
+  /** Called when the process exits without stopProcess having asked it to. */
+  onExit?: (child: ChildProcess) => void;
 }
 export declare function startProcess(options: StartProcessOptions): Promise<ChildProcess>;
 export declare function processOutput(child: ChildProcess): string;

@@ -68,9 +68,9 @@ const running = new Set();
 export async function startProcess({ name = 'process', script, args = [], cwd, env = {}, ready, timeoutMs = 30_000, everyMs = 100, logFile, onExit }) {
   const child = spawn(process.execPath, [script, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const s = { name, output: '', stopping: false };
-  s.exit = new Promise((resolve) => child.once('exit', (code, signal) => {
+  s.exit = new Promise((resolve) => child.once('exit', () => {
     running.delete(child);
-    if (!s.stopping) onExit?.(code, signal);
+    if (!s.stopping) onExit?.(child);
     resolve();
   }));
   state.set(child, s);
