@@ -24,6 +24,7 @@ export interface StartProcessOptions {
 }
 export declare function startProcess(options: StartProcessOptions): Promise<ChildProcess>;
 export declare function processOutput(child: ChildProcess): string;
+export declare function processExit(child: ChildProcess): Promise<void>;
 export declare function tail(child: ChildProcess, chars?: number): string;
 export declare function assertRunning(child: ChildProcess): void;
 export declare function stopProcess(child: ChildProcess, signal?: NodeJS.Signals, killAfterMs?: number): Promise<void>;

@@ -110,6 +110,11 @@ export function processOutput(child) {
   return state.get(child)?.output ?? '';
 }
 
+/** Resolves once the process has exited. */
+export function processExit(child) {
+  return state.get(child)?.exit ?? (exitedEarly(child) ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve)));
+}
+
 /** The end of what the process printed (for error messages). */
 export function tail(child, chars = 4000) {
   return processOutput(child).slice(-chars) || '(no output)';
@@ -130,7 +135,7 @@ export async function stopProcess(child, signal = 'SIGTERM', killAfterMs = 15_00
   const s = state.get(child);
   if (s) s.stopping = true;
   if (exitedEarly(child)) return;
-  const exited = s?.exit ?? new Promise((resolve) => child.once('exit', resolve));
+  const exited = processExit(child);
   child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
   await exited;
