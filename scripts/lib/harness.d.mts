@@ -11,7 +11,6 @@ export interface StartProcessOptions {
   name?: string;
   /** The script node runs. */
   script: string;
-  args?: string[];
   cwd?: string;
   env?: Record<string, string | undefined>;
   /** A line the process prints once it is ready, or a probe polled until it returns something truthy. */

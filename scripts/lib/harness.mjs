@@ -60,14 +60,15 @@ const state = new WeakMap();
 const running = new Set();
 
 /**
- * Starts `node <script> …args` (env added to this process's) and resolves once `ready` holds: a string is
+ * Starts `node <script>` (env added to this process's) and resolves once `ready` holds: a string is
  * a line the process prints, a function a probe polled like waitFor. Rejects, with the process stopped and
  * its last output, if it exits first or is not ready within `timeoutMs`. `logFile` gets a copy of the
  * output (appended); `onExit` hears of an exit that stopProcess did not ask for.
  */
-export async function startProcess({ name = 'process', script, args = [], cwd, env = {}, ready, timeoutMs = 30_000, everyMs = 100, logFile, onExit }) {
-  const child = spawn(process.execPath, [script, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startProcess({ name = 'process', script, cwd, env = {}, ready, timeoutMs = 30_000, everyMs = 100, logFile, onExit }) {
+  const child = spawn(process.execPath, [script], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const s = { name, output: '', stopping: false };
+  const log = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
   s.exit = new Promise((resolve) => child.once('exit', () => {
     running.delete(child);
     if (!s.stopping) onExit?.(child);
@@ -75,14 +76,13 @@ export async function startProcess({ name = 'process', script, args = [], cwd, e
   }));
   state.set(child, s);
   running.add(child);
-  const log = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
   const collect = (chunk) => {
     log?.write(chunk);
     if (s.output.length < KEEP_CHARS) s.output += chunk.toString();
   };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
-  child.once('exit', () => log?.end());
+  child.once('close', () => log?.end()); // after the last output, which may come after 'exit'
   const spawnFailed = new Promise((_, reject) => child.once('error', reject));
   spawnFailed.catch(() => undefined); // a later 'error' (after ready) is not this function's to report
   const probe = typeof ready === 'string' ? () => s.output.includes(ready) : (ready ?? (() => true));
@@ -181,18 +181,10 @@ export class Api {
     return { status: res.status, body: parsed, headers: res.headers };
   }
 
-  get(p) {
-    return this.request('GET', p);
-  }
-  post(p, body, headers) {
-    return this.request('POST', p, body, headers);
-  }
-  patch(p, body) {
-    return this.request('PATCH', p, body);
-  }
-  delete(p) {
-    return this.request('DELETE', p);
-  }
+  get(p) { return this.request('GET', p); }
+  post(p, body, headers) { return this.request('POST', p, body, headers); }
+  patch(p, body) { return this.request('PATCH', p, body); }
+  delete(p) { return this.request('DELETE', p); }
 
   /** Like request(), but throws unless the status is `status`; returns the body. */
   async expect(status, method, p, body, headers) {
