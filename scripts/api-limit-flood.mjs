@@ -6,17 +6,13 @@
 // Creates tenants A and B, times 200 sequential GET /api/me of B on a quiet API, exhausts A's budget, then
 // times B again while 20 connections send A's requests as fast as they can (all refused with 429, as
 // long as the window is longer than the run). Prints B's latency percentiles and A's answers by status.
-import { randomUUID } from 'node:crypto';
+import { createTenant } from './lib/harness.mjs';
 
 const base = process.env.API_BASE_URL ?? 'http://127.0.0.1:3000';
 const adminKey = process.env.ADMIN_API_KEY ?? 'dev-admin-key-change-me-0000';
 const SAMPLES = 200;
 const FLOOD_CONNECTIONS = 20;
 
-const admin = (path, body) =>
-  fetch(`${base}${path}`, { method: 'POST', headers: { 'x-admin-api-key': adminKey, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
-    (r) => (r.ok ? r.json() : Promise.reject(new Error(`${path}: ${r.status}`))),
-  );
 const me = (key) =>
   fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${key}` } }).then(async (r) => {
     await r.arrayBuffer();
@@ -36,9 +32,8 @@ async function timeB(key) {
   return { p50Ms: at(0.5), p95Ms: at(0.95), maxMs: at(1) };
 }
 
-const account = await admin('/api/admin/traffic-accounts', { name: 'flood test', mittoTrafficAccountId: randomUUID(), defaultSender: 'ACME' });
-const a = await admin('/api/admin/tenants', { name: 'flood A', trafficAccountId: account.id });
-const b = await admin('/api/admin/tenants', { name: 'flood B', trafficAccountId: account.id });
+const a = await createTenant(base, adminKey, { name: 'flood A', account: { name: 'flood test', defaultSender: 'ACME' } });
+const b = await createTenant(base, adminKey, { name: 'flood B', trafficAccountId: a.trafficAccountId });
 
 const quiet = await timeB(b.apiKey);
 let limit = 0;

@@ -3,9 +3,9 @@
 // No database, no network; a few seconds of one core. Knob (env): GUARD_RAILS_BENCH_N (1000000 calls per round).
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { ROOT } from './lib/harness.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const load = (file) => import(pathToFileURL(path.join(ROOT, 'dist/src/guard-rails', file)).href);
 const { isOpen, nextOpening, closesAt } = await load('send-window.js');
 const { zoneOfRecipient, preloadRecipientZones } = await load('recipient-zone.js');

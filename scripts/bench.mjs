@@ -3,8 +3,10 @@
 // Sections (default: all): `send` (scripts/bench/send.mjs), `import` (scripts/bench/import.mjs) and
 // `workers` (scripts/bench/workers.mjs: 1, 2 and 4 worker processes).
 // Each writes its own generated block of docs/PERFORMANCE.md (`bench`, `bench-import`, `bench-workers`), so one
-// section can be re-run alone. Processes, database and report helpers: scripts/bench/harness.mjs.
-import { cleanup, killAllChildren, log, machineInfo, prepareBuild, ROOT, writeDoc } from './bench/harness.mjs';
+// section can be re-run alone. The bench's processes, database and report: scripts/bench/harness.mjs (on the
+// shared scripts/lib/harness.mjs).
+import { cleanup, log, machineInfo, prepareBuild, ROOT, writeDoc } from './bench/harness.mjs';
+import { killAllProcesses } from './lib/harness.mjs';
 import { runImport } from './bench/import.mjs';
 import { runSend } from './bench/send.mjs';
 import { runWorkers } from './bench/workers.mjs';
@@ -35,7 +37,7 @@ main().then(
   () => process.exit(0),
   (err) => {
     console.error(`bench failed: ${err?.stack ?? err}`);
-    killAllChildren();
+    killAllProcesses();
     process.exit(1);
   },
 );

@@ -1,16 +1,10 @@
 // Creates the database named in DATABASE_URL if it does not exist (PostgreSQL must be running).
-import pg from 'pg';
+import { adminQuery, createDatabase } from './lib/harness.mjs';
 
-const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bulk_sms');
-const name = url.pathname.slice(1);
-if (!/^\w+$/.test(name)) throw new Error(`unexpected database name: ${name}`);
-const adminUrl = new URL(url);
-adminUrl.pathname = '/postgres';
-const client = new pg.Client({ connectionString: adminUrl.toString() });
-await client.connect();
-const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bulk_sms';
+const name = new URL(url).pathname.slice(1);
+const { rowCount } = await adminQuery(url, 'SELECT 1 FROM pg_database WHERE datname = $1', [name]);
 if (!rowCount) {
-  await client.query(`CREATE DATABASE ${name}`);
+  await createDatabase(url);
   console.log(`created database ${name}`);
 }
-await client.end();

@@ -1,18 +1,17 @@
 // The machinery of `npm run demo` (scripts/demo.mjs): build, the demo database, the sandbox and app
-// processes, a small HTTP helper, and cleanup (processes stopped, the demo's Redis keys removed).
-/* global AbortSignal */
+// processes, a small HTTP helper, and cleanup (processes stopped, the demo's Redis keys removed), on the
+// shared harness (scripts/lib/harness.mjs).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import pg from 'pg';
+import {
+  ROOT, answers, assertRunning, processExit, recreateDatabase as recreateAndMigrate, removeRedisKeys, sleep, startProcess, stopAllProcesses,
+} from './lib/harness.mjs';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+export { ROOT, freePort, sleep } from './lib/harness.mjs';
 const DB_NAME = 'bulk_sms_demo';
 export const DATABASE_URL = `postgres://postgres@127.0.0.1:5432/${DB_NAME}`;
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -21,12 +20,10 @@ const WEBHOOK_SECRET = 'demo-webhook-secret';
 /** This run's queue prefix: its Redis keys are removed at the end (a waiting campaign leaves a delayed job). */
 const QUEUE_PREFIX = `demo-${randomBytes(4).toString('hex')}`;
 
-const children = [];
 let cleaningUp = null;
 
 export class DemoError extends Error {}
 export const fmt = (n) => Number(n).toLocaleString('en-US');
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const step = (msg) => console.log(`• ${msg}`);
 
 // ---------------------------------------------------------------------------------------------- build
@@ -76,24 +73,11 @@ export async function buildIfNeeded() {
 
 // ------------------------------------------------------------------------------------------- database
 export async function recreateDatabase() {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
   try {
-    await client.connect();
+    await recreateAndMigrate(DATABASE_URL);
   } catch (e) {
-    throw new DemoError(`cannot connect to PostgreSQL at ${PG_ADMIN_URL}: ${e.message}`);
+    throw new DemoError(`cannot recreate and migrate ${DB_NAME} (PostgreSQL at 127.0.0.1:5432): ${e.message}`);
   }
-  try {
-    try {
-      await client.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-    } catch {
-      await client.query(`DROP DATABASE IF EXISTS ${DB_NAME}`); // PostgreSQL < 13
-    }
-    await client.query(`CREATE DATABASE ${DB_NAME}`);
-  } finally {
-    await client.end();
-  }
-  await run(process.execPath, ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/database/data-source.js'],
-    { DATABASE_URL }, 'migration:run');
   step(`database ${DB_NAME} recreated and migrated`);
 }
 
@@ -109,102 +93,52 @@ export async function queryDemoDb(sql, params) {
 }
 
 // ------------------------------------------------------------------------------------------ processes
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function startProcess(name, script, env, logFile) {
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = createWriteStream(logFile);
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  child.demo = { name, logFile, exited: false, code: null, signal: null };
-  child.exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => {
-    Object.assign(child.demo, { exited: true, code, signal });
-    resolve();
-  }));
-  child.on('error', (e) => console.error(`${name}: ${e.message}`));
-  children.push(child);
-  return child;
-}
-
-function tail(file, lines = 20) {
+/** Starts `node <script>` in the repository, its output in `logFile`; failures as DemoErrors. */
+async function start(name, script, env, logFile, ready, timeoutMs, everyMs) {
+  rmSync(logFile, { force: true });
   try {
-    const text = readFileSync(file, 'utf8').trimEnd();
-    return text ? text.split('\n').slice(-lines).join('\n') : '(the log is empty)';
-  } catch {
-    return '(no log)';
+    return await startProcess({ name, script, cwd: ROOT, env, logFile, ready, timeoutMs, everyMs });
+  } catch (e) {
+    throw new DemoError(`${e.message}\n(log: ${logFile})`);
   }
 }
 
-/** Throws (with the last log lines) if the process has died. */
+/** Throws (with the last output) if the process has died. */
 function assertAlive(child) {
-  if (!child.demo.exited || cleaningUp) return;
-  const how = child.demo.signal ? `signal ${child.demo.signal}` : `exit code ${child.demo.code}`;
-  throw new DemoError(`${child.demo.name} died (${how}); last lines of ${child.demo.logFile}:\n${tail(child.demo.logFile)}`);
-}
-
-async function stopProcess(child) {
-  if (child.demo.exited) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => !child.demo.exited && child.kill('SIGKILL'), 5000);
-  await child.exitPromise;
-  clearTimeout(timer);
+  try {
+    assertRunning(child);
+  } catch (e) {
+    throw new DemoError(e.message);
+  }
 }
 
 /** Stops the processes, then removes this run's keys from Redis (its delayed jobs, the sweep's scheduler). */
 export function cleanup() {
-  cleaningUp ??= Promise.all(children.map(stopProcess)).then(removeRedisKeys);
-  return cleaningUp;
-}
-
-async function removeRedisKeys() {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    for await (const keys of redis.scanStream({ match: `*${QUEUE_PREFIX}*`, count: 500 })) {
-      if (keys.length > 0) await redis.del(...keys);
-    }
-  } catch (e) {
+  const removeKeys = () => removeRedisKeys(REDIS_URL, `*${QUEUE_PREFIX}*`).catch((e) => {
     console.error(`could not remove the demo's Redis keys (*${QUEUE_PREFIX}*): ${e.message}`);
-  } finally {
-    redis.disconnect();
-  }
+  });
+  cleaningUp ??= stopAllProcesses('SIGTERM', 5000).then(removeKeys);
+  return cleaningUp;
 }
 
 export async function startSandbox(sandboxPort, appPort) {
   const logFile = path.join(os.tmpdir(), `bulk-sms-demo-sandbox-${process.pid}.log`);
-  const child = startProcess('mitto-sandbox', 'dist/src/mitto-sandbox/main.js', {
+  const child = await start('mitto-sandbox', 'dist/src/mitto-sandbox/main.js', {
     SANDBOX_PORT: String(sandboxPort),
     SANDBOX_API_KEYS: 'sandbox-key',
     SANDBOX_WEBHOOK_URL: `http://127.0.0.1:${appPort}/api/webhooks/mitto/delivery-reports`,
     SANDBOX_WEBHOOK_SECRET: WEBHOOK_SECRET,
     SANDBOX_REPORT_DELAY_MS: '1500',
     SANDBOX_DELIVERED_RATIO: '0.97',
-  }, logFile);
-  let seen = '';
-  const ready = new Promise((resolve) => child.stdout.on('data', (d) => {
-    seen += d;
-    if (seen.includes('mitto-sandbox listening')) resolve(true);
-  }));
-  const ok = await Promise.race([ready, child.exitPromise.then(() => false), sleep(10_000).then(() => null)]);
-  if (ok === null) throw new DemoError(`mitto-sandbox did not start within 10 s; log: ${logFile}\n${tail(logFile)}`);
-  assertAlive(child);
+  }, logFile, 'mitto-sandbox listening', 10_000);
   step(`Mitto sandbox listening on http://127.0.0.1:${sandboxPort}`);
   return child;
 }
 
 export async function startApp(appPort, sandboxPort) {
   const logFile = path.join(os.tmpdir(), `bulk-sms-demo-app-${process.pid}.log`);
-  const child = startProcess('app', 'dist/src/main.js', {
+  step(`app starting on http://127.0.0.1:${appPort} (log: ${logFile})`);
+  const child = await start('app', 'dist/src/main.js', {
     PORT: String(appPort),
     DATABASE_URL,
     REDIS_URL,
@@ -221,20 +155,7 @@ export async function startApp(appPort, sandboxPort) {
     // The sweep ends an expired campaign: every 5 s here (default 15 s), so the demo need not wait long.
     SWEEPER_INTERVAL_MS: '5000',
     DEFAULT_TIME_ZONE: 'UTC',
-  }, logFile);
-  step(`app starting on http://127.0.0.1:${appPort} (log: ${logFile})`);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    assertAlive(child);
-    try {
-      const res = await fetch(`http://127.0.0.1:${appPort}/health/ready`, { signal: AbortSignal.timeout(2000) });
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new DemoError(`app not ready after 30 s; last lines of ${logFile}:\n${tail(logFile)}`);
-    await sleep(250);
-  }
+  }, logFile, answers(`http://127.0.0.1:${appPort}/health/ready`), 30_000, 250);
   step('app is ready (GET /health/ready → 200)');
   return child;
 }
@@ -255,7 +176,7 @@ export function makeApi(base, app) {
     try {
       res = await fetch(url.startsWith('http') ? url : base + url, init);
     } catch (e) {
-      await Promise.race([app.exitPromise, sleep(1000)]); // a dead app explains the error better
+      await Promise.race([processExit(app), sleep(1000)]); // a dead app explains the error better
       assertAlive(app);
       throw new DemoError(`${method} ${url}: ${e.cause?.message ?? e.message}`);
     }

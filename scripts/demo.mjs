@@ -6,12 +6,12 @@
 //   2. a small campaign with a send window in each recipient's zone (scripts/demo-guard-rails.mjs): local
 //      recipients go out, those abroad wait for their window; it then expires instead of waiting hours.
 // Then it stops both processes. Exit code 0 on success, 1 on any failure.
-import { randomUUID } from 'node:crypto';
 import cliProgress from 'cli-progress';
 import {
   ADMIN_KEY, DemoError, buildIfNeeded, cleanup, fmt, freePort, makeApi, recreateDatabase, sleep, startApp, startSandbox, step,
 } from './demo-support.mjs';
 import { followCanary, windowCampaign } from './demo-guard-rails.mjs';
+import { createTenant } from './lib/harness.mjs';
 
 const INITIAL_CREDITS = 100_000;
 const RECIPIENTS = 20_000;
@@ -49,16 +49,12 @@ async function main() {
   await startSandbox(sandboxPort, appPort);
   const app = await startApp(appPort, sandboxPort);
   const api = makeApi(`http://127.0.0.1:${appPort}`, app);
-  const admin = { 'X-Admin-Api-Key': ADMIN_KEY };
   console.log();
 
-  const account = await api('POST', '/api/admin/traffic-accounts', {
-    headers: admin, expect: 201, body: { name: 'Demo account', mittoTrafficAccountId: randomUUID(), defaultSender: 'DEMO' },
+  const { body: tenant, trafficAccountId } = await createTenant(`http://127.0.0.1:${appPort}`, ADMIN_KEY, {
+    name: 'Demo Marketing', credits: INITIAL_CREDITS, account: { name: 'Demo account', defaultSender: 'DEMO' },
   });
-  step(`traffic account created: ${account.id} (sender DEMO)`);
-  const tenant = await api('POST', '/api/admin/tenants', {
-    headers: admin, expect: 201, body: { name: 'Demo Marketing', trafficAccountId: account.id, credits: INITIAL_CREDITS },
-  });
+  step(`traffic account created: ${trafficAccountId} (sender DEMO)`);
   step(`tenant "Demo Marketing" created with ${fmt(tenant.credits?.balance ?? tenant.credits)} credits; API key ${String(tenant.apiKey).slice(0, 8)}…`);
   const auth = { Authorization: `Bearer ${tenant.apiKey}` };
 

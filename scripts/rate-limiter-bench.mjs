@@ -7,11 +7,10 @@
 // RL_BENCH_CALLS (default 10000) calls per latency scenario after RL_BENCH_WARMUP (2000) warm-up calls.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import { ROOT, removeRedisKeys, sleep } from './lib/harness.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const load = (file) => import(pathToFileURL(path.join(ROOT, 'dist/src', file)).href);
 const { RateLimiterService } = await load('rate-limiting/rate-limiter.service.js');
 const { MetricsService } = await load('metrics/metrics.service.js');
@@ -21,7 +20,8 @@ const CALLS = intEnv('RL_BENCH_CALLS', 10_000);
 const WARMUP = intEnv('RL_BENCH_WARMUP', 2_000);
 const PREFIX = `rl-bench-${randomUUID().slice(0, 8)}`;
 
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
 const metrics = new MetricsService();
 // A generous timeout: a fail-open would measure the timeout, not the limiter.
 const limiter = new RateLimiterService(redis, metrics, { keyPrefix: PREFIX, commandTimeoutMs: 1_000 });
@@ -118,8 +118,6 @@ try {
   await scenario('sequential, granted, logs of 10 000 entries (max 100k / 10 s)', keys({ accountMax: 100_000, accountWindowMs: 10_000, tenantMax: 100_000, tenantWindowMs: 10_000 }), 1, fill(10_000));
   await accuracy();
 } finally {
-  for await (const found of redis.scanStream({ match: `${PREFIX}:*`, count: 1000 })) {
-    if (found.length) await redis.del(...found);
-  }
+  await removeRedisKeys(REDIS_URL, `${PREFIX}:*`);
   await redis.quit();
 }

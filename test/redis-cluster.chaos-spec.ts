@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { ADMIN_KEY, SANDBOX_KEY, WEBHOOK_SECRET, startSandbox } from './support/test-app.js';
 import { createTenant, phone, waitFor } from './support/api.js';
-import { spawnApp, stopProcess } from './support/worker-process.js';
+import { freePort, spawnApp, stopProcess } from './support/worker-process.js';
 import { SseReader, type SseEvent } from './support/sse-reader.js';
 import { startRedisCluster, type LocalRedisCluster } from './support/redis-cluster.js';
 import { createOwnDatabase, dropOwnDatabase, migrateTestDatabase } from './support/test-database.js';
@@ -32,17 +31,6 @@ function maxInWindow(sorted: number[], width: number): number {
     max = Math.max(max, i - j + 1);
   }
   return max;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('Redis Cluster: API + 2 workers, one SIGKILLed', () => {

@@ -1,17 +1,17 @@
 // Shared harness of the benchmark sections: processes (sandbox, app), the bench database, HTTP
 // helpers, statistics and the report file. The built app (`dist/`) is copied to a temporary
 // directory first, so a concurrent `npm run build` cannot pull `dist/` away in the middle of a run.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { Redis } from 'ioredis';
+import {
+  Api, ROOT, answers, createTenant as createTenantThroughAdmin, freePort, killAllProcesses, recreateDatabase, removeRedisKeys, startProcess, tail,
+} from '../lib/harness.mjs';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { ROOT, sleep, stopProcess, waitFor } from '../lib/harness.mjs';
 export const DB_NAME = 'bulk_sms_bench';
 export const PG_BASE = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 export const DATABASE_URL = `${PG_BASE}/${DB_NAME}`;
@@ -37,29 +37,7 @@ export function log(msg) {
   console.log(`[${s}s] ${msg}`);
 }
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const now = () => performance.now();
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export async function waitFor(what, probe, timeoutMs, everyMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -74,77 +52,31 @@ export function percentile(xs, p) {
 
 // ---------------------------------------------------------------------------------------------- processes
 
-const children = new Set();
-
-/**
- * Starts `node <script>` with env; resolves once `readyUrl` answers (200 unless isReady says otherwise),
- * or, when `readyUrl` is a function, once it resolves truthy. Keeps the output tail for errors.
- */
-async function startProcess(name, script, env, readyUrl, isReady = (status) => status === 200) {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.tail = '';
-  const keep = (chunk) => (child.tail = (child.tail + chunk.toString()).slice(-4000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.once('exit', (code, signal) => {
-    children.delete(child);
-    if (!child.stopping) log(`!! ${name} exited unexpectedly (code ${code}, signal ${signal}):\n${child.tail}`);
+/** Starts `node <script>` with env until `ready` (a probe) says so; reports an exit we did not ask for. */
+function start(name, script, env, ready) {
+  return startProcess({
+    name, script, env, ready, timeoutMs: 30_000,
+    onExit: (child) => log(`!! ${name} exited unexpectedly (code ${child.exitCode}, signal ${child.signalCode}):\n${tail(child)}`),
   });
-  child.label = name;
-  try {
-    await waitFor(`${name} to be ready`, async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${child.tail}`);
-      try {
-        return typeof readyUrl === 'function' ? await readyUrl() : isReady((await fetch(readyUrl)).status);
-      } catch {
-        return false;
-      }
-    }, 30_000, 100);
-  } catch (e) {
-    await stopProcess(child);
-    throw e;
-  }
-  return child;
 }
 
-export async function stopProcess(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.stopping = true;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-export function killAllChildren() {
-  for (const c of children) {
-    c.stopping = true;
-    try {
-      c.kill('SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-}
-process.on('exit', killAllChildren);
+process.on('exit', killAllProcesses);
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
-    killAllChildren();
+    killAllProcesses();
     process.exit(130);
   });
 }
 
 export async function startSandbox() {
   const port = await freePort();
-  const child = await startProcess('sandbox', path.join(APP_DIR, 'dist/src/mitto-sandbox/main.js'), {
+  const child = await start('sandbox', path.join(APP_DIR, 'dist/src/mitto-sandbox/main.js'), {
     SANDBOX_PORT: String(port),
     SANDBOX_HOST: '127.0.0.1',
     SANDBOX_API_KEYS: SANDBOX_KEY,
     SANDBOX_LATENCY_MS: '0',
     SANDBOX_WEBHOOK_URL: '',
-  }, `http://127.0.0.1:${port}/`, () => true); // any HTTP answer (404 on `/`) means it listens
+  }, answers(`http://127.0.0.1:${port}/`, () => true)); // any HTTP answer (404 on `/`) means it listens
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
@@ -154,8 +86,8 @@ export async function startApp(sandboxUrl, extraEnv) {
   const port = await freePort();
   const env = appEnv(sandboxUrl, { PORT: String(port), ...extraEnv });
   const base = `http://127.0.0.1:${port}`;
-  const child = await startProcess(`app#${appCounter}`, path.join(APP_DIR, 'dist/src/main.js'), env, `${base}/health/ready`);
-  return { child, base, env, admin: new Api(base, { 'x-admin-api-key': ADMIN_KEY }) };
+  const child = await start(`app#${appCounter}`, path.join(APP_DIR, 'dist/src/main.js'), env, answers(`${base}/health/ready`));
+  return { child, base, env };
 }
 
 /**
@@ -165,7 +97,7 @@ export async function startApp(sandboxUrl, extraEnv) {
 export async function startWorker(appEnvironment, isReady) {
   const env = { ...appEnvironment, APP_ROLE: 'worker' };
   delete env.PORT;
-  return startProcess(`worker#${++appCounter}`, path.join(APP_DIR, 'dist/src/main.js'), env, isReady);
+  return start(`worker#${++appCounter}`, path.join(APP_DIR, 'dist/src/main.js'), env, isReady);
 }
 
 function appEnv(sandboxUrl, extraEnv) {
@@ -194,51 +126,17 @@ export function peakRssMb(pid) {
   return m ? Number(m[1]) / 1024 : undefined;
 }
 
-// ---------------------------------------------------------------------------------------------- HTTP
-
-export class Api {
-  constructor(base, headers) {
-    this.base = base;
-    this.headers = headers;
-  }
-  async request(method, p, body, headers = {}) {
-    const raw = typeof body === 'string' || body instanceof Uint8Array;
-    const res = await fetch(this.base + p, {
-      method,
-      headers: { ...this.headers, ...(body !== undefined && !raw ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* keep text */
-    }
-    return { status: res.status, body: parsed };
-  }
-  /** Like request(), but throws unless the status is the expected one. */
-  async expect(status, method, p, body, headers) {
-    const res = await this.request(method, p, body, headers);
-    if (res.status !== status) throw new Error(`${method} ${p}: expected ${status}, got ${res.status} ${JSON.stringify(res.body).slice(0, 400)}`);
-    return res.body;
-  }
-}
+// ---------------------------------------------------------------------------------------------- tenants, campaigns
 
 export async function createTenant(app, { rateLimitPerSecond } = {}) {
-  const acct = await app.admin.expect(201, 'POST', '/api/admin/traffic-accounts', {
-    name: 'bench account',
-    mittoTrafficAccountId: randomUUID(),
-    defaultSender: 'BENCH',
-  });
-  const t = await app.admin.expect(201, 'POST', '/api/admin/tenants', {
+  const t = await createTenantThroughAdmin(app.base, ADMIN_KEY, {
     name: `bench ${randomUUID().slice(0, 6)}`,
-    trafficAccountId: acct.id,
+    account: { name: 'bench account', defaultSender: 'BENCH' },
     credits: 1_000_000_000,
     subscriptionStatus: 'active',
-    ...(rateLimitPerSecond ? { rateLimitPerSecond } : {}),
+    rateLimitPerSecond,
   });
-  return { id: t.id, api: new Api(app.base, { authorization: `Bearer ${t.apiKey}` }) };
+  return { id: t.tenantId, api: new Api(app.base, { authorization: `Bearer ${t.apiKey}` }) };
 }
 
 export async function createCampaign(tenant, name, text = 'Hello from the benchmark') {
@@ -249,18 +147,7 @@ export async function createCampaign(tenant, name, text = 'Hello from the benchm
 // ---------------------------------------------------------------------------------------------- database
 
 export async function resetDatabase() {
-  const admin = new pg.Client({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${DB_NAME}`);
-  } finally {
-    await admin.end();
-  }
-  execFileSync(process.execPath, ['node_modules/typeorm/cli.js', 'migration:run', '-d', path.join(APP_DIR, 'dist/src/database/data-source.js')], {
-    env: { ...process.env, DATABASE_URL },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  await recreateDatabase(DATABASE_URL, { dataSource: path.join(APP_DIR, 'dist/src/database/data-source.js') });
 }
 
 export async function connectDb() {
@@ -285,19 +172,10 @@ export function prepareBuild() {
 }
 
 export async function cleanup() {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `*${QUEUE_PREFIX_BASE}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await removeRedisKeys(REDIS_URL, `*${QUEUE_PREFIX_BASE}*`);
   } catch (e) {
     log(`redis cleanup failed: ${e.message}`);
-  } finally {
-    redis.disconnect();
   }
   if (APP_DIR !== ROOT) rmSync(APP_DIR, { recursive: true, force: true });
 }

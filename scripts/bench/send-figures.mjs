@@ -49,10 +49,10 @@ async function pendingJobs(app) {
 
 async function waitQueueDrained(app, timeoutMs = 120_000) {
   const t0 = now();
-  await waitFor('the batch queue to drain', async () => {
+  await waitFor(async () => {
     const n = await pendingJobs(app);
     return n === undefined || n === 0;
-  }, timeoutMs, 250);
+  }, timeoutMs, 250, 'the batch queue to drain');
   return now() - t0;
 }
 
@@ -60,11 +60,11 @@ async function waitQueueDrained(app, timeoutMs = 120_000) {
 export async function waitCompleted(tenant, id, everyMs, timeoutMs) {
   let last;
   try {
-    await waitFor(`campaign ${id} to complete`, async () => {
+    await waitFor(async () => {
       last = await tenant.api.expect(200, 'GET', `/api/campaigns/${id}/status`);
       if (['failed', 'cancelled'].includes(last.campaign.status)) throw new Error(`campaign ended ${last.campaign.status}`);
       return last.campaign.status === 'completed';
-    }, timeoutMs, everyMs);
+    }, timeoutMs, everyMs, `campaign ${id} to complete`);
   } catch (e) {
     throw new Error(`${e.message}; last status: ${JSON.stringify(last)?.slice(0, 400)}`, { cause: e });
   }
@@ -86,10 +86,10 @@ export async function seedRecipients(db, campaignId, n) {
 
 async function waitAllBatchesDispatched(db, campaignId, timeoutMs) {
   const t0 = now();
-  await waitFor(`all batch jobs of ${campaignId}`, async () => {
+  await waitFor(async () => {
     const { rows } = await db.query(`SELECT batch_count, dispatched_batches FROM campaigns WHERE id = $1`, [campaignId]);
     return rows[0].batch_count > 0 && rows[0].dispatched_batches === rows[0].batch_count;
-  }, timeoutMs, 20);
+  }, timeoutMs, 20, `all batch jobs of ${campaignId}`);
   return now() - t0;
 }
 

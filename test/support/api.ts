@@ -1,55 +1,16 @@
-import { randomUUID } from 'node:crypto';
+import { Api as HarnessApi, createTenant as createTenantThroughAdmin, waitFor, type ApiResponse } from '../../scripts/lib/harness.mjs';
 import { ADMIN_KEY } from './test-app.js';
 
-export interface ApiResponse<T = any> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
+export { waitFor, type ApiResponse };
 
 /** A small HTTP client for the API under test (real HTTP, no in-process shortcuts). */
-export class Api {
-  constructor(
-    readonly baseUrl: string,
-    private readonly headers: Record<string, string> = {},
-  ) {}
-
+export class Api extends HarnessApi {
   static admin(baseUrl: string): Api {
     return new Api(baseUrl, { 'x-admin-api-key': ADMIN_KEY });
   }
 
   static tenant(baseUrl: string, apiKey: string): Api {
     return new Api(baseUrl, { authorization: `Bearer ${apiKey}` });
-  }
-
-  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
-    const isRaw = typeof body === 'string';
-    const res = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers: { ...this.headers, ...(body !== undefined && !isRaw ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body === undefined ? undefined : isRaw ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* not JSON: keep the text */
-    }
-    return { status: res.status, body: parsed as T, headers: res.headers };
-  }
-
-  get<T = any>(path: string) {
-    return this.request<T>('GET', path);
-  }
-  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
-    return this.request<T>('POST', path, body, headers);
-  }
-  patch<T = any>(path: string, body?: unknown) {
-    return this.request<T>('PATCH', path, body);
-  }
-  delete<T = any>(path: string) {
-    return this.request<T>('DELETE', path);
   }
 }
 
@@ -65,42 +26,19 @@ export async function createTenant(
   baseUrl: string,
   opts: { credits?: number; subscriptionStatus?: 'active' | 'inactive'; trafficAccountId?: string; rateLimitPerSecond?: number; accountRateLimit?: number } = {},
 ): Promise<TenantFixture> {
-  const admin = Api.admin(baseUrl);
-  let trafficAccountId = opts.trafficAccountId;
-  if (!trafficAccountId) {
-    const acct = await admin.post('/api/admin/traffic-accounts', {
-      name: 'test account',
-      mittoTrafficAccountId: randomUUID(),
-      defaultSender: 'ACME',
-      ...(opts.accountRateLimit ? { rateLimitPerSecond: opts.accountRateLimit } : {}),
-    });
-    if (acct.status !== 201) throw new Error(`traffic account: ${acct.status} ${JSON.stringify(acct.body)}`);
-    trafficAccountId = acct.body.id as string;
-  }
-  const t = await admin.post('/api/admin/tenants', {
-    name: `tenant ${randomUUID().slice(0, 6)}`,
-    trafficAccountId,
+  const t = await createTenantThroughAdmin(baseUrl, ADMIN_KEY, {
+    trafficAccountId: opts.trafficAccountId,
+    account: { rateLimitPerSecond: opts.accountRateLimit },
     credits: opts.credits ?? 1_000_000,
     subscriptionStatus: opts.subscriptionStatus ?? 'active',
-    ...(opts.rateLimitPerSecond ? { rateLimitPerSecond: opts.rateLimitPerSecond } : {}),
+    rateLimitPerSecond: opts.rateLimitPerSecond,
   });
-  if (t.status !== 201) throw new Error(`tenant: ${t.status} ${JSON.stringify(t.body)}`);
-  return { tenantId: t.body.id, apiKey: t.body.apiKey, api: Api.tenant(baseUrl, t.body.apiKey), trafficAccountId };
+  return { tenantId: t.tenantId, apiKey: t.apiKey, api: Api.tenant(baseUrl, t.apiKey), trafficAccountId: t.trafficAccountId };
 }
 
 /** Swiss mobile numbers +4179xxxxxxx, distinct for i < 10^7. */
 export function phone(i: number): string {
   return `+4179${String(i).padStart(7, '0')}`;
-}
-
-export async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** Asserts the contract's error response: exact status and `{ error: { code, message, details? } }`. */

@@ -1,26 +1,13 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, sleep } from '../../scripts/lib/harness.mjs';
 
 /**
  * A PostgreSQL server and a Redis server of a test's own, on spare ports, so that a fault test can stop,
  * kill and restart them without touching the machine's services (or anyone else's tests).
  */
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** PostgreSQL's own binaries (Debian keeps them per major version, not on PATH). */
 function pgBin(name: string): string {

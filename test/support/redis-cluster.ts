@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
+import { stopProcess, waitFor } from '../../scripts/lib/harness.mjs';
 
 const run = promisify(execFile);
 
@@ -42,15 +43,6 @@ async function spareClusterPort(taken: Set<number>): Promise<number> {
   throw new Error('no spare port pair for a Redis Cluster node');
 }
 
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function nodeAnswers(port: number, command: string[], expected: RegExp): Promise<boolean> {
   const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   try {
@@ -61,6 +53,9 @@ async function nodeAnswers(port: number, command: string[], expected: RegExp): P
   }
 }
 
+/** A probe for waitFor: the node answers `command` as `expected` (a node not up yet is a no). */
+const answersOn = (port: number, command: string[], expected: RegExp) => () => nodeAnswers(port, command, expected).catch(() => false);
+
 function startServer(port: number, dir: string): ChildProcess {
   return spawn(
     'redis-server',
@@ -70,7 +65,7 @@ function startServer(port: number, dir: string): ChildProcess {
   );
 }
 
-const clusterOk = (port: number) => waitUntil(() => nodeAnswers(port, ['CLUSTER', 'INFO'], /^cluster_state:ok\s*$/m), 30_000, `cluster not ok on ${port}`);
+const clusterOk = (port: number) => waitFor(answersOn(port, ['CLUSTER', 'INFO'], /^cluster_state:ok\s*$/m), 30_000, 100, `cluster_state:ok on ${port}`);
 
 /** Resolves once the server answers PING; rejects if it cannot be started at all. */
 async function serverUp(server: { port: number; child: ChildProcess }): Promise<void> {
@@ -78,7 +73,7 @@ async function serverUp(server: { port: number; child: ChildProcess }): Promise<
     server.child.once('error', (e) => reject(new Error(`redis-server could not start (is it installed?): ${e.message}`)));
   });
   failed.catch(() => undefined);
-  await Promise.race([waitUntil(() => nodeAnswers(server.port, ['PING'], /^PONG$/), 10_000, `redis-server on ${server.port} did not answer`), failed]);
+  await Promise.race([waitFor(answersOn(server.port, ['PING'], /^PONG$/), 10_000, 100, `redis-server on ${server.port} to answer`), failed]);
 }
 
 /**
@@ -126,10 +121,7 @@ export async function startRedisCluster(size = 3): Promise<LocalRedisCluster> {
     nodeOf,
     async killNode(port) {
       const server = servers.find((s) => s.port === port);
-      if (!server || server.child.exitCode !== null || server.child.signalCode !== null) return;
-      const exited = new Promise((r) => server.child.once('exit', r));
-      server.child.kill('SIGKILL');
-      await exited;
+      if (server) await stopProcess(server.child, 'SIGKILL');
     },
     async restartNode(port) {
       const server = servers.find((s) => s.port === port);

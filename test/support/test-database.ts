@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from '@jest/globals';
-import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { createDatabase, dropDatabase, sleep } from '../../scripts/lib/harness.mjs';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
 
 /** Migrates the run's database once (advisory lock: test files may start in parallel). */
@@ -23,16 +23,6 @@ const TEMPLATE_URL = process.env.TEST_TEMPLATE_DATABASE_URL ?? process.env.DATAB
 /** PostgreSQL: "source database is being accessed by other users" (a closing session of the template). */
 const OBJECT_IN_USE = '55006';
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 /**
  * A migrated database of its own, copied from the run's template (a copy takes about a second; running
  * the migrations takes several).
@@ -40,23 +30,22 @@ async function admin(sql: string): Promise<void> {
 export async function createOwnDatabase(): Promise<string> {
   if (!TEMPLATE_URL) throw new Error('no template database: run e2e tests through jest (test/support/global-setup.mjs)');
   await migrateTestDatabase(TEMPLATE_URL);
-  const name = `bulk_sms_own_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  const template = new URL(TEMPLATE_URL).pathname.slice(1);
+  const url = ADMIN_URL.replace(/\/[^/]*$/, `/bulk_sms_own_${randomUUID().replace(/-/g, '').slice(0, 12)}`);
   for (let attempt = 1; ; attempt++) {
     try {
-      await admin(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+      await createDatabase(url, { template: TEMPLATE_URL, adminUrl: ADMIN_URL });
       break;
     } catch (e) {
       // the migration's own session may still be closing on the server
       if ((e as { code?: string }).code !== OBJECT_IN_USE || attempt >= 50) throw e;
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
   }
-  return ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+  return url;
 }
 
 export async function dropOwnDatabase(url: string): Promise<void> {
-  await admin(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+  await dropDatabase(url, { adminUrl: ADMIN_URL });
 }
 
 /**
