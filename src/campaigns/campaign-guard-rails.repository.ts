@@ -4,6 +4,7 @@ import { queryRows } from '../database/sql.js';
 import { targetStatus } from './campaign-state.js';
 import { statusAllows, statusLiteral } from './campaign-state.sql.js';
 import type { CanaryCounts } from '../guard-rails/canary.js';
+import type { OutcomeCounts } from '../guard-rails/failure-rate.js';
 import type { AutoPauseSettings, CanarySettings, FailureWindow, PauseReason } from '../guard-rails/guard-rails.types.js';
 
 /** A sending campaign's guard-rail state, as the judgements need it. */
@@ -49,14 +50,15 @@ export class CampaignGuardRailsRepository {
   }
 
   /** Messages with an outcome, and failed or undelivered ones, from the counters. */
-  async outcomeCounts(campaignId: string): Promise<{ total: number; bad: number }> {
-    const [row] = await queryRows<{ total: string; bad: string }>(this.db,
+  async outcomeCounts(campaignId: string): Promise<OutcomeCounts> {
+    const [row] = await queryRows<{ total: string; known: string; bad: string }>(this.db,
       `SELECT coalesce(sum(messages) FILTER (WHERE status IN ('sent', 'delivered', 'undelivered', 'failed')), 0) AS total,
+              coalesce(sum(messages) FILTER (WHERE status IN ('delivered', 'undelivered', 'failed')), 0) AS known,
               coalesce(sum(messages) FILTER (WHERE status IN ('failed', 'undelivered')), 0) AS bad
          FROM campaign_message_counts WHERE campaign_id = $1`,
       [campaignId],
     );
-    return { total: Number(row.total), bad: Number(row.bad) };
+    return { total: Number(row.total), known: Number(row.known), bad: Number(row.bad) };
   }
 
   /** Moves the failure window's checkpoints, unless another process moved them meanwhile. */

@@ -76,8 +76,7 @@ export class CampaignGuardRailsService {
   /** True if the campaign paused itself. */
   private async judgeFailureRate(c: GuardedCampaign): Promise<boolean> {
     const window = c.failure_window ?? EMPTY_WINDOW;
-    const { total, bad } = await this.repo.outcomeCounts(c.id);
-    const verdict = judgeFailureRate(window, total, bad, c.auto_pause!);
+    const verdict = judgeFailureRate(window, await this.repo.outcomeCounts(c.id), c.auto_pause!);
     if (verdict.pause && (await this.repo.pauseFor(c.id, 'FAILURE_RATE'))) {
       this.logger.warn({ campaignId: c.id, rate: verdict.rate, max: c.auto_pause!.maxFailureRate }, 'campaign paused itself: failure rate');
       this.events.changed(c.id);

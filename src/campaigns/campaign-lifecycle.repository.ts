@@ -46,8 +46,9 @@ export class CampaignLifecycleRepository {
       `, pause_reason = NULL, dispatched_batches = 0, dispatch_generation = dispatch_generation + 1,
          canary_state = CASE WHEN canary_state = 'failed' THEN 'passed' ELSE canary_state END,
          failure_window = CASE WHEN auto_pause IS NULL THEN NULL ELSE (
-           SELECT jsonb_build_object('aTotal', t, 'aBad', b, 'bTotal', t, 'bBad', b) FROM (
+           SELECT jsonb_build_object('aTotal', t, 'aKnown', f, 'aBad', b, 'bTotal', t, 'bKnown', f, 'bBad', b) FROM (
              SELECT coalesce(sum(messages) FILTER (WHERE status IN ('sent', 'delivered', 'undelivered', 'failed')), 0) AS t,
+                    coalesce(sum(messages) FILTER (WHERE status IN ('delivered', 'undelivered', 'failed')), 0) AS f,
                     coalesce(sum(messages) FILTER (WHERE status IN ('failed', 'undelivered')), 0) AS b
                FROM campaign_message_counts WHERE campaign_id = campaigns.id) k) END`,
     );

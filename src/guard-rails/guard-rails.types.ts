@@ -23,10 +23,17 @@ export type PauseReason = 'USER' | 'FAILURE_RATE' | 'CANARY_FAILED';
 export type CanaryState = 'pending' | 'passed' | 'failed';
 
 /** Outcome counters (total with an outcome, and bad ones) at two checkpoints, older `a` and newer `b`. */
+/**
+ * Auto-pause's two checkpoints (a older, b newer) of the outcome counters: `Total` messages handed to
+ * Mitto or refused by it, `Known` of them with a final outcome (delivered, undelivered, failed), `Bad` of
+ * those failed or undelivered. (`aKnown`/`bKnown` may be missing in a window stored before they existed.)
+ */
 export interface FailureWindow {
   aTotal: number;
+  aKnown?: number;
   aBad: number;
   bTotal: number;
+  bKnown?: number;
   bBad: number;
 }
 
