@@ -174,11 +174,11 @@ describe('RateLimiterService (real Redis)', () => {
     expect(Date.now() - started).toBeLessThan(100);
   });
 
-  it('acquireOrWait paces calls to the limit', async () => {
+  it('acquireWithin paces calls to the limit', async () => {
     const { service } = limiter();
     const keys = limits({ accountMax: 5, accountWindowMs: 200 });
     const started = Date.now();
-    for (let i = 0; i < 12; i++) await service.acquireOrWait(keys, 1, 5_000);
+    for (let i = 0; i < 12; i++) expect((await service.acquireWithin(keys, 1, 5_000)).granted).toBe(true);
     // 5 at once, 5 more after 200 ms, the last 2 after 400 ms.
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(395);
@@ -202,7 +202,7 @@ describe('RateLimiterService (real Redis)', () => {
       const keys = limits();
       for (let i = 0; i < 3; i++) await expect(service.acquire(keys)).resolves.toEqual({ granted: true, waitMs: 0 });
       await expect(service.pushback(keys.trafficAccountId, 1000)).resolves.toBeUndefined();
-      await expect(service.acquireOrWait(keys, 1, 1000)).resolves.toBeUndefined();
+      await expect(service.acquireWithin(keys, 1, 1000)).resolves.toEqual({ granted: true, waitMs: 0 });
       expect(await counterValue(metrics.rateLimitFailOpen)).toBe(4);
       expect(warn).toHaveBeenCalledTimes(1);
       expect(String(warn.mock.calls[0][0])).toMatch(/failing open/);

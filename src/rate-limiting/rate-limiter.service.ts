@@ -142,23 +142,6 @@ export class RateLimiterService {
   }
 
   /**
-   * Pacing for the single-message sender (`SendContext.nextPermit`): resolves once granted. If no
-   * permit is possible within `maxWaitMs` (in practice only a long provider pushback) it warns and
-   * resolves anyway instead of failing the half-sent batch: the next Mitto call then meets the
-   * provider's own 429, which the sender turns into "give the rest back" plus a new pushback.
-   * Callers that can stop cleanly should use `acquireWithin` and check `granted`.
-   */
-  async acquireOrWait(keys: RateLimitKeys, cost = 1, maxWaitMs = 60_000): Promise<void> {
-    const decision = await this.acquireWithin(keys, cost, maxWaitMs);
-    if (!decision.granted) {
-      this.logger.warn(
-        `no ${decision.scope} permit within ${maxWaitMs} ms for traffic account ${keys.trafficAccountId} ` +
-          `(tenant ${keys.tenantId}, next in ${decision.waitMs} ms); proceeding without one`,
-      );
-    }
-  }
-
-  /**
    * Provider pushback (HTTP 429 / Retry-After): refuse every `acquire` of this traffic account, with
    * scope 'pushback', for `ms` from now (or longer if a later block is already in force).
    * Never throws; if Redis is unreachable the block is lost (logged).

@@ -117,8 +117,8 @@ export class StatusLookupService {
   }
 
   /**
-   * One permit of the account and tenant budget. `acquireWithin` rather than `acquireOrWait`: a
-   * lookup run can stop cleanly, so it never proceeds without a permit.
+   * One permit of the account and tenant budget, waited for up to `maxWaitMs`: a lookup run can stop
+   * cleanly, so it never proceeds without a permit.
    */
   private async permit(account: LookupAccount, maxWaitMs: number): Promise<boolean> {
     return (await this.limiter.acquireWithin(account.limits, 1, maxWaitMs)).granted;
