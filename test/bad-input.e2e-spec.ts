@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { ADMIN_KEY, SANDBOX_KEY, WEBHOOK_SECRET, startApp, type TestApp } from './support/test-app.js';
 import { createTenant, phone, type TenantFixture } from './support/api.js';
 import {
-  corruptObject, invalidQueryValue, malformedJson, operationsOf, queryString, serialize, validQueryValue, validValue, weirdString,
-  type Operation,
+  corruptObject, invalidQueryValue, malformedJson, queryString, serialize, validQueryValue, validValue, weirdString,
 } from './support/openapi-fuzz.js';
+import { operationsOf, type Operation } from './support/openapi-document.js';
 
 /**
  * Property-based "bad input" test over every operation of the served OpenAPI document.
