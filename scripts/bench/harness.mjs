@@ -109,7 +109,8 @@ function appEnv(sandboxUrl, extraEnv) {
     REDIS_URL,
     QUEUE_PREFIX: `${QUEUE_PREFIX_BASE}-${++appCounter}`,
     ADMIN_API_KEY: ADMIN_KEY,
-    ...(sandboxUrl ? { MITTO_BASE_URL: sandboxUrl } : {}),
+    // production refuses to start without MITTO_BASE_URL; an app that sends nothing gets a port nobody serves
+    MITTO_BASE_URL: sandboxUrl ?? 'http://127.0.0.1:9',
     MITTO_API_KEY: SANDBOX_KEY,
     MITTO_WEBHOOK_SECRET: WEBHOOK_SECRET,
     WORKER_CONCURRENCY: '8',

@@ -12,6 +12,14 @@ import { SafeTypeOrmLogger } from './safe-typeorm-logger.js';
 const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
+ * Session settings sent at connect. `jit=off`: our statements are short and planned once (prepared), but
+ * the generic plan of a batch lease estimates a seq range as a third of a large campaign, which passes
+ * `jit_above_cost`; PostgreSQL then JIT-compiled ~90 functions on every execution, ~390 ms each, and a
+ * 1M-recipient send fell from ~20k to ~2-5k msg/s (auto_explain of the bench, docs/PERFORMANCE.md).
+ */
+const SESSION_OPTIONS = '-c jit=off';
+
+/**
  * A pg client that always has an 'error' listener. pg-pool removes its own listener when it hands a client
  * out, and TypeORM adds its listener a few microtasks later; when the server ends a connection right after
  * the handshake (pg_terminate_backend, a failover), the FATAL message can arrive in the same socket read as
@@ -42,6 +50,6 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     migrationsTransactionMode: 'each',
     synchronize: false,
     logger: new SafeTypeOrmLogger(),
-    extra: { max: poolSize, application_name: 'bulk-sms', connectionTimeoutMillis: CONNECT_TIMEOUT_MS, Client: GuardedClient },
+    extra: { max: poolSize, application_name: 'bulk-sms', connectionTimeoutMillis: CONNECT_TIMEOUT_MS, Client: GuardedClient, options: SESSION_OPTIONS },
   };
 }
