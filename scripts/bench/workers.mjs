@@ -12,6 +12,12 @@ import { HIGH_LIMITS, bareReference, cpuDuring, seedRecipients, waitCompleted } 
 
 const SIZE = intEnv('BENCH_WORKERS_SIZE', 100_000);
 const COUNTS = (process.env.BENCH_WORKER_COUNTS ?? '1,2,4').split(',').map(Number);
+/**
+ * Connections per worker process: WORKER_CONCURRENCY (8) batches at a time need about that many. With the
+ * default DATABASE_POOL_SIZE of 20, four workers and the API ask for 100 connections, PostgreSQL's default
+ * max_connections: refused connections then stall the send (a first run measured 1,923 msg/s).
+ */
+const WORKER_POOL = 12;
 
 export async function runWorkers(machine) {
   const results = [];
@@ -31,7 +37,7 @@ async function runOnce(count) {
     api = await startApp(sandbox.url, { ...HIGH_LIMITS, APP_ROLE: 'api' });
     const batches = new Queue('sms-batches', { connection, prefix: `{${api.env.QUEUE_PREFIX}:sms-batches}` });
     for (let i = 1; i <= count; i++) {
-      workers.push(await startWorker(api.env, async () => (await batches.getWorkersCount()) >= i));
+      workers.push(await startWorker({ ...api.env, DATABASE_POOL_SIZE: String(WORKER_POOL) }, async () => (await batches.getWorkersCount()) >= i));
     }
     const tenant = await createTenant(api);
     const id = await createCampaign(tenant, `workers ${count}`, 'Hello {{n}}, this is the benchmark');
@@ -70,7 +76,7 @@ async function runOnce(count) {
 
 function buildReport(results, machine) {
   const lines = [`Run on ${machine.date}: one ${SIZE.toLocaleString('en-US')}-recipient bulk campaign per row, one run each, ` +
-    'one API process (APP_ROLE=api) and N worker processes (APP_ROLE=worker, WORKER_CONCURRENCY=8 each), fresh database per row.', ''];
+    `one API process (APP_ROLE=api) and N worker processes (APP_ROLE=worker, WORKER_CONCURRENCY=8 and DATABASE_POOL_SIZE=${WORKER_POOL} each), fresh database per row.`, ''];
   lines.push(...machineTable(machine, `${machine.loadavg()} (at the end)`));
   const base = results[0].msgPerSec;
   const groups = Object.keys(results[0].cpu);
