@@ -1,8 +1,9 @@
 // Benchmark of the built app (`dist/`): `npm run build && npm run bench [-- import|send ...]`.
 //
 // Sections (default: all): `send` (scripts/bench/send.mjs), `import` (scripts/bench/import.mjs) and
-// `workers` (scripts/bench/workers.mjs: 1, 2 and 4 worker processes).
-// Each writes its own generated block of docs/PERFORMANCE.md (`bench`, `bench-import`, `bench-workers`), so one
+// `workers` (scripts/bench/workers.mjs: 1, 2 and 4 worker processes), `memory` (scripts/bench/memory.mjs:
+// peak RSS of a 10k and a 1M send with heap settings, and their cost).
+// Each writes its own generated block of docs/PERFORMANCE.md (`bench`, `bench-import`, `bench-workers`, `bench-memory`), so one
 // section can be re-run alone. The bench's processes, database and report: scripts/bench/harness.mjs (on the
 // shared scripts/lib/harness.mjs).
 import { cleanup, log, machineInfo, prepareBuild, ROOT, writeDoc } from './bench/harness.mjs';
@@ -10,8 +11,10 @@ import { killAllProcesses } from './lib/harness.mjs';
 import { runImport } from './bench/import.mjs';
 import { runSend } from './bench/send.mjs';
 import { runWorkers } from './bench/workers.mjs';
+import { runMemory } from './bench/memory.mjs';
 
-const SECTIONS = { send: { marker: 'bench', run: runSend }, import: { marker: 'bench-import', run: runImport }, workers: { marker: 'bench-workers', run: runWorkers } };
+const SECTIONS = { send: { marker: 'bench', run: runSend }, import: { marker: 'bench-import', run: runImport }, workers: { marker: 'bench-workers', run: runWorkers },
+  memory: { marker: 'bench-memory', run: runMemory } };
 
 async function main() {
   const asked = process.argv.slice(2);
