@@ -149,10 +149,12 @@ export class BatchSendingService {
       pending = [];
     };
 
+    // The recipients' own data (a `timeZone` variable) for the window check of later calls.
+    const queuedBySeq = new Map(ctx.send_window ? plan.now.map((m) => [m.seq, m]) : []);
     for (let i = 0; i < calls.length; i++) {
       const call = calls[i];
       // Single flow: a window may close while the batch goes through its calls; that message waits.
-      const closed = i > 0 && ctx.send_window ? closedWindow(call.messages, ctx, new Date(), this.defaultZone) : null;
+      const closed = i > 0 && ctx.send_window ? closedWindow(call.messages.map((o) => queuedBySeq.get(o.seq)!), ctx, new Date(), this.defaultZone) : null;
       if (closed) {
         if (nextOpening === null || closed < nextOpening) nextOpening = closed;
         if (i === calls.length - 1) await flush(finalRelease());

@@ -11,6 +11,12 @@ export interface SendNow {
   heldByCanary: boolean;
 }
 
+/** When `m`'s send window opens next, in its recipient's zone; null while it is open at `at`. */
+function waitsUntil(m: Pick<QueuedMessage, 'phone' | 'variables'>, window: NonNullable<BatchContext['send_window']>, at: Date, defaultZone: string): number | null {
+  const zone = zoneOfRecipient(m.phone, m.variables, defaultZone);
+  return isOpen(window, zone, at) ? null : nextOpening(window, zone, at).getTime();
+}
+
 /**
  * Which of a batch's queued messages may be handed to Mitto at `at`: not behind a pending canary (the
  * messages from its boundary on), and inside their send window in the recipient's zone. The rest stay
@@ -28,30 +34,21 @@ export function sendNow(messages: QueuedMessage[], ctx: Pick<BatchContext, 'send
       heldByCanary = true;
       continue;
     }
-    if (window) {
-      const zone = zoneOfRecipient(m.phone, m.variables, defaultZone);
-      if (!isOpen(window, zone, at)) {
-        const opens = nextOpening(window, zone, at).getTime();
-        if (next === null || opens < next) next = opens;
-        continue;
-      }
-    }
-    now.push(m);
+    const opens = window ? waitsUntil(m, window, at, defaultZone) : null;
+    if (opens === null) now.push(m);
+    else if (next === null || opens < next) next = opens;
   }
   return { now, nextOpening: next === null ? null : new Date(next), heldByCanary };
 }
 
 /** For a call about to go out (single flow, later in a batch): when its window opens again, if it closed meanwhile. */
-export function closedWindow(messages: readonly { phone: string; seq: number }[], ctx: Pick<BatchContext, 'send_window'>, at: Date, defaultZone: string): Date | null {
+export function closedWindow(messages: readonly Pick<QueuedMessage, 'phone' | 'variables'>[], ctx: Pick<BatchContext, 'send_window'>, at: Date, defaultZone: string): Date | null {
   const window = ctx.send_window;
   if (!window) return null;
   let next: number | null = null;
   for (const m of messages) {
-    const zone = zoneOfRecipient(m.phone, (m as { variables?: Record<string, string> | null }).variables ?? null, defaultZone);
-    if (!isOpen(window, zone, at)) {
-      const opens = nextOpening(window, zone, at).getTime();
-      if (next === null || opens < next) next = opens;
-    }
+    const opens = waitsUntil(m, window, at, defaultZone);
+    if (opens !== null && (next === null || opens < next)) next = opens;
   }
   return next === null ? null : new Date(next);
 }
