@@ -6,6 +6,7 @@ import { BatchLeasesRepository, type BatchContext, type QueuedMessage } from '..
 import { CampaignBatchesRepository, type MessageOutcome } from '../campaigns/campaign-batches.repository.js';
 import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.service.js';
 import { withDatabaseRetry } from '../database/transient-errors.js';
+import { settledWithin } from '../common/settled-within.js';
 import { RateLimiterService } from '../rate-limiting/rate-limiter.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { CampaignEvents } from '../events/campaign-events.js';
@@ -76,9 +77,7 @@ export class BatchSendingService {
 
   /** Waits (at most `ms`) for the batches in flight in this process to write their outcomes. */
   async drain(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-    clearTimeout(timer);
+    await settledWithin(Promise.allSettled([...this.inFlight]), ms);
   }
 
   async run(job: SendBatchJob, attempt: BatchAttempt): Promise<BatchRun> {

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { Worker } from 'bullmq';
+import { settledWithin } from '../common/settled-within.js';
 
 /**
  * Closes a BullMQ worker without letting the shutdown hang. Closing starts at once (the worker takes no
@@ -9,14 +10,10 @@ import type { Worker } from 'bullmq';
  * batch leases run out, jobs come back through the stalled check or the recovery sweep.
  */
 export async function closeWorker(worker: Worker, logger: Logger, opts: { until?: Promise<unknown>; graceMs: number }): Promise<void> {
-  const closing = worker.close().then(() => 'closed' as const);
-  closing.catch(() => undefined);
+  const closing = worker.close();
+  closing.catch(() => undefined); // settledWithin looks at it only after `until`
   if (opts.until) await opts.until;
-  let timer: NodeJS.Timeout | undefined;
-  const gaveUp = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), opts.graceMs);
-  });
-  const result = await Promise.race([closing.catch(() => 'closed' as const), gaveUp]);
-  clearTimeout(timer);
-  if (result === 'timeout') logger.warn({ queue: worker.name, waitedMs: opts.graceMs }, 'queue worker did not close in time; shutting down without it');
+  if ((await settledWithin(closing, opts.graceMs)) === 'timeout') {
+    logger.warn({ queue: worker.name, waitedMs: opts.graceMs }, 'queue worker did not close in time; shutting down without it');
+  }
 }

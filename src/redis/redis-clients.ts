@@ -1,6 +1,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
 import type { RedisServer } from '../config/app.config.js';
+import { settledWithin } from '../common/settled-within.js';
 
 /**
  * Every Redis connection of the process is built here, from `AppConfig.redis.server`: a single Redis
@@ -82,9 +83,5 @@ const QUIT_WITHIN_MS = 2_000;
  */
 export async function closeRedis(client: unknown): Promise<void> {
   if (!(client instanceof Redis) && !(client instanceof Cluster)) return;
-  let timer: NodeJS.Timeout | undefined;
-  const quit = client.quit().then(() => true, () => false);
-  const quitInTime = await Promise.race([quit, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), QUIT_WITHIN_MS)))]);
-  clearTimeout(timer);
-  if (!quitInTime) client.disconnect();
+  if ((await settledWithin(client.quit(), QUIT_WITHIN_MS)) !== 'fulfilled') client.disconnect();
 }
