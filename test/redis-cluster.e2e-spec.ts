@@ -50,7 +50,7 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
-  }, 60_000);
+  }, 120_000);
 
   it('is ready with every master answering (REDIS_URL points nowhere and is not used)', async () => {
     const res = await fetch(`${app.url}/health/ready`);
