@@ -174,8 +174,10 @@ describe('campaign guard rails', () => {
     const now = new Date();
     // Closed for everybody (a window that opened an hour ago in UTC and closed 30 minutes ago).
     const closed = { start: localHhMm(plusMinutes(now, -60), 'UTC'), end: localHhMm(plusMinutes(now, -30), 'UTC'), timeZone: 'UTC' };
-    const waitingId = await campaign(t, { sendWindow: closed, expiresAt: new Date(Date.now() + 3_000).toISOString() }, range(9_200_000, 30));
-    const pausedId = await campaign(t, { expiresAt: new Date(Date.now() + 3_000).toISOString() }, range(9_300_000, 30));
+    // Both expire 8 s from now: room for a slow machine to create, enqueue and pause them before that.
+    const expiresAt = new Date(Date.now() + 8_000).toISOString();
+    const waitingId = await campaign(t, { sendWindow: closed, expiresAt }, range(9_200_000, 30));
+    const pausedId = await campaign(t, { expiresAt }, range(9_300_000, 30));
     expect((await t.api.post(`/api/campaigns/${waitingId}/enqueue`)).status).toBe(202);
     expect((await t.api.post(`/api/campaigns/${pausedId}/enqueue`)).status).toBe(202);
     expect((await t.api.post(`/api/campaigns/${pausedId}/pause`)).status).toBe(200);
