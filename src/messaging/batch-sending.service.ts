@@ -24,6 +24,11 @@ import { accountCredentials } from '../mitto/traffic-account-credentials.js';
 const FIRST_PERMIT_WAIT_MS = 250;
 /** Later calls of a batch (single flow) wait in place up to this, lease renewed meanwhile. */
 const NEXT_PERMIT_WAIT_MS = 5_000;
+/**
+ * A batch given back for the rate limit comes back this much before its slot frees: time to be picked up,
+ * leased and marked, so that it is already waiting when the slot frees (else every window starts late).
+ */
+const PERMIT_LEAD_MS = 150;
 /** A batch waiting for a send window comes back this long after it opens (clock skew between processes). */
 const WINDOW_MARGIN_MS = 200;
 /** A batch finishing with fewer other pending batches than this checks whether its campaign is done. */
@@ -159,10 +164,14 @@ export class BatchSendingService {
         if (i === calls.length - 1) await flush(finalRelease());
         continue;
       }
-      const permit = await this.limiter.acquireWithin(limits, 1, i === 0 ? FIRST_PERMIT_WAIT_MS : NEXT_PERMIT_WAIT_MS);
-      if (!permit.granted) {
+      // The rate limit's grant is taken after the marker, right before the request leaves, so the marker's
+      // commit never sits between a grant and its request and requests *arrive* at Mitto within the limit
+      // (docs/RATE_LIMITING.md). A slot too far off gives the batch back before any marker is written.
+      const permitBudgetMs = i === 0 ? FIRST_PERMIT_WAIT_MS : NEXT_PERMIT_WAIT_MS;
+      const free = await this.limiter.available(limits);
+      if (!free.granted && free.waitMs > permitBudgetMs) {
         await flush({ done: false });
-        throw new BatchDeferred(permit.waitMs, `rate limit (${permit.scope ?? 'account'})`);
+        throw new BatchDeferred(Math.max(0, free.waitMs - PERMIT_LEAD_MS), `rate limit (${free.scope ?? 'account'})`);
       }
       if (this.stopping) {
         await flush({ done: false });
@@ -178,6 +187,16 @@ export class BatchSendingService {
         await flush({ done: false });
         await this.campaignStopped(lease, marked.campaignStatus);
         return run;
+      }
+
+      // Wait for the slot with the marker set (a worker that dies now leaves this call `unknown`, as during
+      // the call itself; the next holder's evidence rule queues it again once reports show Mitto never had
+      // it); a grant that came late (a stalled event loop) is given back and taken again.
+      const granted = await this.limiter.acquireWithin(limits, 1, permitBudgetMs);
+      const permit = await this.limiter.refreshIfLate(limits, granted, 1, permitBudgetMs);
+      if (!permit.granted) {
+        await flush({ done: false }); // also clears the marker: this call did not go out
+        throw new BatchDeferred(Math.max(0, permit.waitMs - PERMIT_LEAD_MS), `rate limit (${permit.scope ?? 'account'})`);
       }
 
       const report = await sender.send(call);

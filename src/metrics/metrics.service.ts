@@ -72,6 +72,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly rateLimitRegrants = new Counter({
+    name: 'bulksms_rate_limit_regrants_total',
+    help: 'Permits given back and taken again because the call could not leave within the arrival margin of its grant',
+    registers: [this.registry],
+  });
+
   readonly rateLimitFailOpen = new Counter({
     name: 'bulksms_rate_limit_fail_open_total',
     help: 'Rate-limit checks that could not reach Redis and let the send proceed',

@@ -22,8 +22,10 @@ export function positiveInt(n: number): number {
 
 /**
  * KEYS[1] account log (LIST), KEYS[2] tenant log (LIST), KEYS[3] account pushback (STRING, µs).
- * ARGV: accountMax, accountWindowMs, tenantMax, tenantWindowMs, cost (all positive integers).
- * Returns {1, 0, ''} when both logs were charged, {0, waitMs, scope} when neither was.
+ * ARGV: accountMax, accountWindowMs, tenantMax, tenantWindowMs, cost (all positive integers), and an
+ * optional sixth, 'peek': only say whether a grant would be given now, charge nothing.
+ * Returns {1, 0, '', stamp} when both logs were charged (stamp: the grant's timestamp as logged, for
+ * RELEASE_LUA; '' for a peek), {0, waitMs, scope} when neither was.
  */
 export const ACQUIRE_LUA = `
 if redis.replicate_commands then redis.replicate_commands() end
@@ -65,6 +67,7 @@ local wait, scope = pushWait, 'pushback'
 if accountWait > wait then wait, scope = accountWait, 'account' end
 if tenantWait > wait then wait, scope = tenantWait, 'tenant' end
 if wait > 0 then return {0, math.ceil(wait / 1000), scope} end
+if ARGV[6] == 'peek' then return {1, 0, '', ''} end
 
 local stamp = string.format('%.0f', now)
 local function charge(key, max, windowMs)
@@ -82,7 +85,21 @@ local function charge(key, max, windowMs)
 end
 charge(KEYS[1], accountMax, accountWindowMs)
 charge(KEYS[2], tenantMax, tenantWindowMs)
-return {1, 0, ''}
+return {1, 0, '', stamp}
+`;
+
+/**
+ * KEYS[1] account log (LIST), KEYS[2] tenant log (LIST). ARGV: stamp (as ACQUIRE_LUA returned it),
+ * accountMax, tenantMax, cost. Gives back a grant that was not used: removes `cost` entries with that
+ * stamp from each log (as many as ACQUIRE_LUA pushed; fewer if they have been trimmed away already).
+ * Returns the number of entries removed from the account log.
+ */
+export const RELEASE_LUA = `
+local stamp = ARGV[1]
+local cost = tonumber(ARGV[4])
+local removed = redis.call('LREM', KEYS[1], math.min(cost, tonumber(ARGV[2])), stamp)
+redis.call('LREM', KEYS[2], math.min(cost, tonumber(ARGV[3])), stamp)
+return removed
 `;
 
 /**

@@ -20,8 +20,9 @@ function connect(): Redis {
   return r;
 }
 
-function limiter(redis: Redis = connect(), metrics = new MetricsService(), commandTimeoutMs = 250) {
-  return { service: new RateLimiterService(redis, metrics, { keyPrefix: PREFIX, commandTimeoutMs }), metrics, redis };
+/** The algorithm's tests run without the arrival margin (windows exactly as configured); its own tests set one. */
+function limiter(redis: Redis = connect(), metrics = new MetricsService(), commandTimeoutMs = 250, arrivalMarginMs = 0) {
+  return { service: new RateLimiterService(redis, metrics, { keyPrefix: PREFIX, commandTimeoutMs, arrivalMarginMs }), metrics, redis };
 }
 
 function limits(over: Partial<RateLimitKeys> = {}): RateLimitKeys {
@@ -158,7 +159,7 @@ describe('RateLimiterService (real Redis)', () => {
     // acquireWithin sleeps the advised wait (no busy loop) and gets through right after the block.
     const permit = await service.acquireWithin(keys, 1, 2_000);
     const elapsed = Date.now() - started;
-    expect(permit).toEqual({ granted: true, waitMs: 0 });
+    expect(permit).toMatchObject({ granted: true, waitMs: 0 });
     expect(elapsed).toBeGreaterThanOrEqual(d.waitMs - 5);
     expect(elapsed).toBeLessThan(d.waitMs + 150);
     expect(await counterValue(metrics.rateLimitWaits, { scope: 'pushback' })).toBeLessThanOrEqual(4);
@@ -183,6 +184,61 @@ describe('RateLimiterService (real Redis)', () => {
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(395);
     expect(elapsed).toBeLessThan(600);
+  });
+
+  describe('arrival margin: requests arrive within the limit, not only their grants', () => {
+    it('counts every window longer by the margin', async () => {
+      const { service } = limiter(connect(), new MetricsService(), 250, 50);
+      const keys = limits({ accountMax: 2, accountWindowMs: 200 });
+      expect((await service.acquire(keys)).granted).toBe(true);
+      expect((await service.acquire(keys)).granted).toBe(true);
+      const refused = await service.acquire(keys);
+      expect(refused).toMatchObject({ granted: false, scope: 'account' });
+      expect(refused.waitMs).toBeGreaterThan(200);
+      expect(refused.waitMs).toBeLessThanOrEqual(250);
+    });
+
+    it('available says whether a grant would be given, and charges nothing', async () => {
+      const { service, redis } = limiter();
+      const keys = limits({ accountMax: 1, accountWindowMs: 10_000 });
+      const k = service.keysFor(keys.trafficAccountId, keys.tenantId);
+      expect(await service.available(keys)).toEqual({ granted: true, waitMs: 0 });
+      expect(await service.available(keys)).toEqual({ granted: true, waitMs: 0 });
+      expect(await redis.llen(k.account)).toBe(0);
+      expect((await service.acquire(keys)).granted).toBe(true);
+      const peek = await service.available(keys);
+      expect(peek).toMatchObject({ granted: false, scope: 'account' });
+      expect(peek.waitMs).toBeGreaterThan(9_000);
+      expect(await redis.llen(k.account)).toBe(1);
+    });
+
+    it('release gives a grant back: the next caller gets it at once', async () => {
+      const { service, redis } = limiter();
+      const keys = limits({ accountMax: 1, accountWindowMs: 10_000 });
+      const permit = await service.acquire(keys);
+      expect(permit).toMatchObject({ granted: true, stamp: expect.any(String) });
+      expect((await service.acquire(keys)).granted).toBe(false);
+      await service.release(keys, permit);
+      const k = service.keysFor(keys.trafficAccountId, keys.tenantId);
+      expect([await redis.llen(k.account), await redis.llen(k.tenant)]).toEqual([0, 0]);
+      expect((await service.acquire(keys)).granted).toBe(true);
+    });
+
+    it('refreshIfLate keeps a fresh grant and swaps a late one for a new one (the old is given back)', async () => {
+      const { service, redis, metrics } = limiter(connect(), new MetricsService(), 250, 20);
+      const keys = limits({ accountMax: 1, accountWindowMs: 10_000 });
+      const permit = await service.acquire(keys);
+      expect(await service.refreshIfLate(keys, permit)).toBe(permit);
+      await sleep(40);
+      const again = await service.refreshIfLate(keys, permit, 1, 1_000);
+      expect(again).toMatchObject({ granted: true });
+      expect(again.stamp).not.toBe(permit.stamp);
+      expect(again.askedAt).toBeGreaterThanOrEqual(permit.askedAt! + 40);
+      // Only the new grant is counted: with a limit of 1 per 10 s, the swap needed the old one given back.
+      const k = service.keysFor(keys.trafficAccountId, keys.tenantId);
+      expect(await redis.lrange(k.account, 0, -1)).toEqual([again.stamp]);
+      expect(await counterValue(metrics.rateLimitRegrants)).toBe(1);
+    });
   });
 
   describe('fail-open', () => {

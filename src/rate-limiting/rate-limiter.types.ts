@@ -16,4 +16,8 @@ export interface RateLimitDecision {
   waitMs: number;
   /** Which limit refused: the account's, the tenant's, or provider pushback after a 429. */
   scope?: 'account' | 'tenant' | 'pushback';
+  /** A grant as the logs hold it (absent when the limiter failed open): what `release` gives back. */
+  stamp?: string;
+  /** `Date.now()` when the granting request left for Redis: the grant happened after it. */
+  askedAt?: number;
 }
