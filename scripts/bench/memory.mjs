@@ -7,6 +7,8 @@ import { BIG, HIGH_LIMITS, benchEndToEnd } from './send-figures.mjs';
 
 const VARIANTS = [
   { label: 'default heap', options: null },
+  { label: '`--max-semi-space-size=64`', options: '--max-semi-space-size=64' },
+  { label: '`--max-old-space-size=256`', options: '--max-old-space-size=256' },
   { label: '`--max-old-space-size=192`', options: '--max-old-space-size=192' },
   { label: '`--max-old-space-size=128`', options: '--max-old-space-size=128' },
   { label: '`--max-semi-space-size=4 --max-old-space-size=128`', options: '--max-semi-space-size=4 --max-old-space-size=128' },
