@@ -14,6 +14,7 @@ import { ReconciliationService } from '../src/status/reconciliation.service.js';
 import { CampaignEventsHub } from '../src/status/campaign-events.hub.js';
 import { CAMPAIGN_EVENTS_CHANNEL } from '../src/events/campaign-events.js';
 import { RequestLimiter } from '../src/request-limits/request-limiter.service.js';
+import { settledWithin } from '../src/common/settled-within.js';
 
 /**
  * The app on a 3-master Redis Cluster of its own (REDIS_CLUSTER_NODES): every Redis user — queues and
@@ -43,7 +44,11 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await app?.close();
+    // After the master-restart test the cluster may still be re-forming; the app's close then waits on
+    // clients that queue their QUIT until the cluster is ready again (seen once in 10 runs: > 120 s).
+    // What this file tests is the app on a cluster, not its shutdown after losing a master's data: the
+    // close gets 45 s, then the cluster goes away under it (--forceExit ends what is left).
+    if (app && (await settledWithin(app.close(), 45_000)) === 'timeout') console.warn('app.close() did not finish in 45 s; stopping the cluster under it');
     await sandbox?.stop();
     await cluster?.stop();
     for (const [name, value] of Object.entries(saved)) {
