@@ -44,8 +44,8 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    // After the master-restart test the cluster may still be re-forming; the app's close then waits on
-    // clients that queue their QUIT until the cluster is ready again (seen once in 10 runs: > 120 s).
+    // After the master-restart test the cluster may still be re-forming; the app's close then probably waits on
+    // clients that queue their QUIT until the cluster is ready again (seen twice in about ten runs: > 120 s).
     // What this file tests is the app on a cluster, not its shutdown after losing a master's data: the
     // close gets 45 s, then the cluster goes away under it (--forceExit ends what is left).
     if (app && (await settledWithin(app.close(), 45_000)) === 'timeout') console.warn('app.close() did not finish in 45 s; stopping the cluster under it');
