@@ -191,9 +191,12 @@ export class BatchSendingService {
 
       // Wait for the slot with the marker set (a worker that dies now leaves this call `unknown`, as during
       // the call itself; the next holder's evidence rule queues it again once reports show Mitto never had
-      // it); a grant that came late (a stalled event loop) is given back and taken again.
-      const granted = await this.limiter.acquireWithin(limits, 1, permitBudgetMs);
-      const permit = await this.limiter.refreshIfLate(limits, granted, 1, permitBudgetMs);
+      // it); a grant that came late (a stalled event loop) is given back and taken again. The marker ran
+      // the lease to now + BATCH_LEASE_MS; two waits of at most a third of that each end well before, so
+      // no successor can have taken the batch over by the time the request leaves.
+      const markedWaitMs = Math.min(permitBudgetMs, Math.floor(this.leaseMs / 3));
+      const granted = await this.limiter.acquireWithin(limits, 1, markedWaitMs);
+      const permit = await this.limiter.refreshIfLate(limits, granted, 1, markedWaitMs);
       if (!permit.granted) {
         await flush({ done: false }); // also clears the marker: this call did not go out
         throw new BatchDeferred(Math.max(0, permit.waitMs - PERMIT_LEAD_MS), `rate limit (${permit.scope ?? 'account'})`);
