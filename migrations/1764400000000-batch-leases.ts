@@ -120,6 +120,33 @@ export class BatchLeases1764400000000 implements MigrationInterface {
 }
 
 /**
+ * The body of the status trigger's loop over campaigns whose credits moved (`r`: campaign_id, debit,
+ * refund in segments): the campaign's and the tenant's reserved credits, the balance on a refund, and the
+ * ledger rows. Shared by every version of the trigger (this one, 1764800000000's one-pass version).
+ */
+export const CREDITS_LOOP_BODY = `        UPDATE campaigns
+           SET credits_reserved = credits_reserved - (r.debit + r.refund) * credits_per_segment,
+               last_activity_at = now()
+         WHERE id = r.campaign_id AND credits_held
+        RETURNING tenant_id, credits_per_segment INTO v_tenant, v_cps;
+        CONTINUE WHEN v_tenant IS NULL;
+        UPDATE tenants
+           SET credit_reserved = credit_reserved - (r.debit + r.refund) * v_cps,
+               credit_balance = credit_balance + r.refund * v_cps
+         WHERE id = v_tenant
+        RETURNING credit_balance, credit_reserved INTO v_balance, v_reserved;
+        IF r.debit > 0 THEN
+          INSERT INTO credit_ledger (tenant_id, campaign_id, kind, amount, balance_after, reserved_after, reason)
+          VALUES (v_tenant, r.campaign_id, 'debit', r.debit * v_cps, v_balance, v_reserved, 'messages sent');
+        END IF;
+        IF r.refund > 0 THEN
+          INSERT INTO credit_ledger (tenant_id, campaign_id, kind, amount, balance_after, reserved_after, reason)
+          VALUES (v_tenant, r.campaign_id, 'refund', r.refund * v_cps, v_balance, v_reserved, 'messages not sent');
+        END IF;
+        v_tenant := NULL;
+`;
+
+/**
  * The status trigger's function (see the initial migration): counters follow every move, and credits
  * held for a campaign become a debit (charged statuses) or a refund (refunded statuses) when a message
  * leaves the `reserved` ones. Lock order: counts -> campaign -> tenant.
@@ -168,27 +195,7 @@ export function statusMovedFunction(reserved: string[], refundedStatuses = ['fai
         ) x
         GROUP BY campaign_id HAVING sum(debit) <> 0 OR sum(refund) <> 0 ORDER BY campaign_id
       LOOP
-        UPDATE campaigns
-           SET credits_reserved = credits_reserved - (r.debit + r.refund) * credits_per_segment,
-               last_activity_at = now()
-         WHERE id = r.campaign_id AND credits_held
-        RETURNING tenant_id, credits_per_segment INTO v_tenant, v_cps;
-        CONTINUE WHEN v_tenant IS NULL;
-        UPDATE tenants
-           SET credit_reserved = credit_reserved - (r.debit + r.refund) * v_cps,
-               credit_balance = credit_balance + r.refund * v_cps
-         WHERE id = v_tenant
-        RETURNING credit_balance, credit_reserved INTO v_balance, v_reserved;
-        IF r.debit > 0 THEN
-          INSERT INTO credit_ledger (tenant_id, campaign_id, kind, amount, balance_after, reserved_after, reason)
-          VALUES (v_tenant, r.campaign_id, 'debit', r.debit * v_cps, v_balance, v_reserved, 'messages sent');
-        END IF;
-        IF r.refund > 0 THEN
-          INSERT INTO credit_ledger (tenant_id, campaign_id, kind, amount, balance_after, reserved_after, reason)
-          VALUES (v_tenant, r.campaign_id, 'refund', r.refund * v_cps, v_balance, v_reserved, 'messages not sent');
-        END IF;
-        v_tenant := NULL;
-      END LOOP;
+${CREDITS_LOOP_BODY}      END LOOP;
       RETURN NULL;
     END $fn$`;
 }

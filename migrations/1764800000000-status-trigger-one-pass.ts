@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { statusMovedFunction } from './1764400000000-batch-leases.js';
+import { CREDITS_LOOP_BODY, statusMovedFunction } from './1764400000000-batch-leases.js';
 
 const CHARGED = `('sent', 'delivered', 'undelivered')`;
 const REFUNDED = `('failed', 'cancelled', 'skipped', 'expired')`;
@@ -46,27 +46,7 @@ export class StatusTriggerOnePass1764800000000 implements MigrationInterface {
           )
           SELECT campaign_id, debit, refund FROM credits WHERE debit <> 0 OR refund <> 0 ORDER BY campaign_id
         LOOP
-          UPDATE campaigns
-             SET credits_reserved = credits_reserved - (r.debit + r.refund) * credits_per_segment,
-                 last_activity_at = now()
-           WHERE id = r.campaign_id AND credits_held
-          RETURNING tenant_id, credits_per_segment INTO v_tenant, v_cps;
-          CONTINUE WHEN v_tenant IS NULL;
-          UPDATE tenants
-             SET credit_reserved = credit_reserved - (r.debit + r.refund) * v_cps,
-                 credit_balance = credit_balance + r.refund * v_cps
-           WHERE id = v_tenant
-          RETURNING credit_balance, credit_reserved INTO v_balance, v_reserved;
-          IF r.debit > 0 THEN
-            INSERT INTO credit_ledger (tenant_id, campaign_id, kind, amount, balance_after, reserved_after, reason)
-            VALUES (v_tenant, r.campaign_id, 'debit', r.debit * v_cps, v_balance, v_reserved, 'messages sent');
-          END IF;
-          IF r.refund > 0 THEN
-            INSERT INTO credit_ledger (tenant_id, campaign_id, kind, amount, balance_after, reserved_after, reason)
-            VALUES (v_tenant, r.campaign_id, 'refund', r.refund * v_cps, v_balance, v_reserved, 'messages not sent');
-          END IF;
-          v_tenant := NULL;
-        END LOOP;
+${CREDITS_LOOP_BODY}        END LOOP;
         RETURN NULL;
       END $fn$`);
   }
