@@ -13,6 +13,9 @@ RUN npm run build
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
+# V8's old space capped, so a long send's memory stays flat (scripts/lib/app-runtime.mjs, docs/PERFORMANCE.md
+# "Memory of a send"). Override NODE_OPTIONS to size it for your container.
+ENV NODE_OPTIONS=--max-old-space-size=512
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

@@ -10,6 +10,7 @@ import pg from 'pg';
 import {
   ROOT, answers, assertRunning, processExit, recreateDatabase as recreateAndMigrate, removeRedisKeys, sleep, startProcess, stopAllProcesses,
 } from './lib/harness.mjs';
+import { APP_NODE_ARGS } from './lib/app-runtime.mjs';
 
 export { ROOT, freePort, sleep } from './lib/harness.mjs';
 const DB_NAME = 'bulk_sms_demo';
@@ -97,7 +98,9 @@ export async function queryDemoDb(sql, params) {
 async function start(name, script, env, logFile, ready, timeoutMs, everyMs) {
   rmSync(logFile, { force: true });
   try {
-    return await startProcess({ name, script, cwd: ROOT, env, logFile, ready, timeoutMs, everyMs });
+    // the app runs with the node flags it ships with (scripts/lib/app-runtime.mjs)
+    const nodeArgs = script === 'dist/src/main.js' ? APP_NODE_ARGS : [];
+    return await startProcess({ name, script, nodeArgs, cwd: ROOT, env, logFile, ready, timeoutMs, everyMs });
   } catch (e) {
     throw new DemoError(`${e.message}\n(log: ${logFile})`);
   }

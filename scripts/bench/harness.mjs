@@ -10,6 +10,7 @@ import pg from 'pg';
 import {
   Api, ROOT, answers, createTenant as createTenantThroughAdmin, freePort, killAllProcesses, recreateDatabase, removeRedisKeys, startProcess, tail,
 } from '../lib/harness.mjs';
+import { APP_NODE_ARGS } from '../lib/app-runtime.mjs';
 
 export { ROOT, sleep, stopProcess, waitFor } from '../lib/harness.mjs';
 export const DB_NAME = 'bulk_sms_bench';
@@ -53,9 +54,9 @@ export function percentile(xs, p) {
 // ---------------------------------------------------------------------------------------------- processes
 
 /** Starts `node <script>` with env until `ready` (a probe) says so; reports an exit we did not ask for. */
-function start(name, script, env, ready) {
+function start(name, script, env, ready, nodeArgs = []) {
   return startProcess({
-    name, script, env, ready, timeoutMs: 30_000,
+    name, script, nodeArgs, env, ready, timeoutMs: 30_000,
     onExit: (child) => log(`!! ${name} exited unexpectedly (code ${child.exitCode}, signal ${child.signalCode}):\n${tail(child)}`),
   });
 }
@@ -82,11 +83,11 @@ export async function startSandbox() {
 
 let appCounter = 0;
 /** The app as its own process (APP_ROLE=all). `sandboxUrl` may be undefined when nothing is sent. */
-export async function startApp(sandboxUrl, extraEnv) {
+export async function startApp(sandboxUrl, extraEnv, { nodeArgs = APP_NODE_ARGS } = {}) {
   const port = await freePort();
   const env = appEnv(sandboxUrl, { PORT: String(port), ...extraEnv });
   const base = `http://127.0.0.1:${port}`;
-  const child = await start(`app#${appCounter}`, path.join(APP_DIR, 'dist/src/main.js'), env, answers(`${base}/health/ready`));
+  const child = await start(`app#${appCounter}`, path.join(APP_DIR, 'dist/src/main.js'), env, answers(`${base}/health/ready`), nodeArgs);
   return { child, base, env };
 }
 
@@ -97,7 +98,7 @@ export async function startApp(sandboxUrl, extraEnv) {
 export async function startWorker(appEnvironment, isReady) {
   const env = { ...appEnvironment, APP_ROLE: 'worker' };
   delete env.PORT;
-  return start(`worker#${++appCounter}`, path.join(APP_DIR, 'dist/src/main.js'), env, isReady);
+  return start(`worker#${++appCounter}`, path.join(APP_DIR, 'dist/src/main.js'), env, isReady, APP_NODE_ARGS);
 }
 
 function appEnv(sandboxUrl, extraEnv) {

@@ -11,6 +11,8 @@ export interface StartProcessOptions {
   name?: string;
   /** The script node runs. */
   script: string;
+  /** Flags for node itself, before the script (the app's: APP_NODE_ARGS in app-runtime.mjs). */
+  nodeArgs?: readonly string[];
   cwd?: string;
   env?: Record<string, string | undefined>;
   /** A line the process prints once it is ready, or a probe polled until it returns something truthy. */

@@ -60,13 +60,14 @@ const state = new WeakMap();
 const running = new Set();
 
 /**
- * Starts `node <script>` (env added to this process's) and resolves once `ready` holds: a string is
+ * Starts `node [nodeArgs] <script>` (env added to this process's; the app's own node flags are
+ * APP_NODE_ARGS in app-runtime.mjs) and resolves once `ready` holds: a string is
  * a line the process prints, a function a probe polled like waitFor. Rejects, with the process stopped and
  * its last output, if it exits first or is not ready within `timeoutMs`. `logFile` gets a copy of the
  * output (appended); `onExit` hears of an exit that stopProcess did not ask for.
  */
-export async function startProcess({ name = 'process', script, cwd, env = {}, ready, timeoutMs = 30_000, everyMs = 100, logFile, onExit }) {
-  const child = spawn(process.execPath, [script], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startProcess({ name = 'process', script, nodeArgs = [], cwd, env = {}, ready, timeoutMs = 30_000, everyMs = 100, logFile, onExit }) {
+  const child = spawn(process.execPath, [...nodeArgs, script], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const s = { name, output: '', stopping: false };
   const log = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
   s.exit = new Promise((resolve) => child.once('exit', () => {

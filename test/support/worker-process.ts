@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { processOutput, startProcess } from '../../scripts/lib/harness.mjs';
+import { APP_NODE_ARGS } from '../../scripts/lib/app-runtime.mjs';
 
 export { freePort, stopProcess } from '../../scripts/lib/harness.mjs';
 
@@ -15,6 +16,7 @@ export async function spawnApp(env: Record<string, string>, options: { logLevel?
   return startProcess({
     name: 'app',
     script: 'dist/src/main.js',
+    nodeArgs: APP_NODE_ARGS, // as it ships (Dockerfile, npm start)
     // info level at least: the start line ('bulk-sms started') is how we know the process is up.
     env: { ...env, LOG_LEVEL: options.logLevel ?? 'info' },
     ready: 'bulk-sms started',
