@@ -124,11 +124,12 @@ describe('status: refresh-status and reconciliation', () => {
 
   async function reconcileOnce() {
     // The recovery sweep (every second here) also runs reconciliation, under the same Redis lock: a
-    // direct call may find it busy, and either run may be the one that settles the messages.
+    // direct call may find it busy, and either run may be the one that settles the messages. A lock whose
+    // release did not arrive lapses after its TTL (15 s), so wait a little longer than that.
     return waitFor(async () => {
       const result = await app.app.get(ReconciliationService).reconcile();
       return result.skipped === undefined ? result : undefined;
-    }, 10_000, 100);
+    }, 20_000, 100);
   }
 
   it('reconciliation looks up the batches whose check is due, and only those', async () => {
@@ -153,7 +154,7 @@ describe('status: refresh-status and reconciliation', () => {
     expect(batches[0]).toMatchObject({ check_at: null, checks: 1 });
     expect(batches[1].checks).toBe(0);
     expect(new Date(batches[1].check_at).getTime()).toBeGreaterThan(Date.now() + 50 * 60_000);
-  }, 30_000);
+  }, 60_000);
 
   it('a batch whose messages stay unsettled is checked again later and later, and given up after the horizon', async () => {
     const lookupsOf = () => sandbox.stats().requests.byEndpoint.status;
@@ -180,5 +181,5 @@ describe('status: refresh-status and reconciliation', () => {
     expect(given.check_at).toBeNull();
     const [message] = await app.db.query(`SELECT status FROM campaign_messages WHERE campaign_id = $1`, [old.campaignId]);
     expect(message.status).toBe('sent');
-  }, 30_000);
+  }, 60_000);
 });
