@@ -94,12 +94,10 @@ export async function queryDemoDb(sql, params) {
 }
 
 // ------------------------------------------------------------------------------------------ processes
-/** Starts `node <script>` in the repository, its output in `logFile`; failures as DemoErrors. */
-async function start(name, script, env, logFile, ready, timeoutMs, everyMs) {
+/** Starts `node [nodeArgs] <script>` in the repository, its output in `logFile`; failures as DemoErrors. */
+async function start(name, { script, nodeArgs = [] }, env, logFile, ready, timeoutMs, everyMs) {
   rmSync(logFile, { force: true });
   try {
-    // the app runs with the node flags it ships with (scripts/lib/app-runtime.mjs)
-    const nodeArgs = script === 'dist/src/main.js' ? APP_NODE_ARGS : [];
     return await startProcess({ name, script, nodeArgs, cwd: ROOT, env, logFile, ready, timeoutMs, everyMs });
   } catch (e) {
     throw new DemoError(`${e.message}\n(log: ${logFile})`);
@@ -126,7 +124,7 @@ export function cleanup() {
 
 export async function startSandbox(sandboxPort, appPort) {
   const logFile = path.join(os.tmpdir(), `bulk-sms-demo-sandbox-${process.pid}.log`);
-  const child = await start('mitto-sandbox', 'dist/src/mitto-sandbox/main.js', {
+  const child = await start('mitto-sandbox', { script: 'dist/src/mitto-sandbox/main.js' }, {
     SANDBOX_PORT: String(sandboxPort),
     SANDBOX_API_KEYS: 'sandbox-key',
     SANDBOX_WEBHOOK_URL: `http://127.0.0.1:${appPort}/api/webhooks/mitto/delivery-reports`,
@@ -141,7 +139,8 @@ export async function startSandbox(sandboxPort, appPort) {
 export async function startApp(appPort, sandboxPort) {
   const logFile = path.join(os.tmpdir(), `bulk-sms-demo-app-${process.pid}.log`);
   step(`app starting on http://127.0.0.1:${appPort} (log: ${logFile})`);
-  const child = await start('app', 'dist/src/main.js', {
+  // the app runs with the node flags it ships with (scripts/lib/app-runtime.mjs)
+  const child = await start('app', { script: 'dist/src/main.js', nodeArgs: APP_NODE_ARGS }, {
     PORT: String(appPort),
     DATABASE_URL,
     REDIS_URL,
