@@ -194,3 +194,33 @@ describe('batch leases: pause → resume while batches are in flight', () => {
     }
   }, 90_000);
 });
+
+describe('batch leases: the last batches end their campaign, however many run at once', () => {
+  let app: TestApp;
+  let sandbox: MittoSandbox;
+
+  beforeAll(async () => {
+    // Every batch of the campaign is in flight at once (one call each, held 300 ms by the sandbox), more
+    // of them than FINISH_CHECK_BELOW; the sweep runs only once a minute, so it cannot be what ends it.
+    const sbx = await startSandbox({ latencyMs: 300 });
+    sandbox = sbx.sandbox;
+    app = await startApp({ ...FAST, SWEEPER_INTERVAL_MS: '60000', MITTO_BASE_URL: sbx.url, USE_BULK_SMS: 'true', SMS_BATCH_SIZE: '5', WORKER_CONCURRENCY: '16' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await sandbox?.stop();
+  });
+
+  it('completes within seconds of its last write, not at the next sweep', async () => {
+    const t = await createTenant(app.url);
+    const id = await campaignOf(t, 80, 7_500_000); // 16 batches
+    const enqueuedAt = Date.now();
+    expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
+    const done = await completed(t, id, 15_000);
+    expect(done.metrics).toMatchObject({ total: 80, sent: 80, queued: 0 });
+    // All 16 calls were on the wire together (the sandbox held each 300 ms), so each batch's write saw
+    // the other 15 still pending.
+    expect(sandbox.stats().accepted).toBe(80);
+    expect(Date.parse(done.campaign.completedAt) - enqueuedAt).toBeLessThan(5_000);
+  }, 60_000);
+});

@@ -31,8 +31,6 @@ const NEXT_PERMIT_WAIT_MS = 5_000;
 const PERMIT_LEAD_MS = 150;
 /** A batch waiting for a send window comes back this long after it opens (clock skew between processes). */
 const WINDOW_MARGIN_MS = 200;
-/** A batch finishing with fewer other pending batches than this checks whether its campaign is done. */
-const FINISH_CHECK_BELOW = 8;
 /** A known outcome is written through database blips for up to this long (lease renewed meanwhile). */
 const RESULT_WRITE_MAX_MS = 10 * 60_000;
 
@@ -146,10 +144,10 @@ export class BatchSendingService {
     // Outcomes known but not written yet; every write carries what has accumulated.
     let pending: MessageOutcome[] = settled;
     let bulkId: string | null = null;
-    let pendingLeft = Infinity;
+    let waitingLeft = true;
     let canaryPassed = false;
     const flush = async (release?: { done: boolean; notBefore?: Date | 'held' | null }) => {
-      ({ pendingLeft, canaryPassed } = await this.write(lease, pending, bulkId, attempt.attempt, release));
+      ({ waitingLeft, canaryPassed } = await this.write(lease, pending, bulkId, attempt.attempt, release));
       pending = [];
     };
 
@@ -232,8 +230,9 @@ export class BatchSendingService {
     if (ctx.guarded) await this.guardRails.afterOutcomes([campaignId]);
     // The canary passed while we sent its last messages: what we would have held goes now, in this job.
     if (canaryPassed) throw new BatchDeferred(0, 'canary passed during the batch');
-    // Only the campaign's last few batches can end it: each of them checks after its own write.
-    if (pendingLeft < FINISH_CHECK_BELOW) await this.finish(campaignId);
+    // Only a batch after which no pending batch waits for a holder can end the campaign: it checks after
+    // its own write (of the last ones in flight together, the last to commit sees the others done).
+    if (!waitingLeft) await this.finish(campaignId);
     // Messages waiting for their window: this job comes back when the first window opens (no polling).
     if (nextOpening) throw new BatchDeferred(Math.max(0, nextOpening.getTime() - Date.now()) + WINDOW_MARGIN_MS, 'send window closed');
     return run;
@@ -254,12 +253,12 @@ export class BatchSendingService {
 
   /**
    * Writes outcomes (and the release), retrying through deadlocks and database blips: a known outcome is
-   * never dropped. Returns how many other batches of the campaign are still pending (counted up to 8).
+   * never dropped. Returns whether another pending batch of the campaign waits for a holder (then this one does not end it).
    */
   private async write(
     lease: BatchLease, outcomes: MessageOutcome[], bulkId: string | null, attempt: number, release?: { done: boolean },
-  ): Promise<{ pendingLeft: number; canaryPassed: boolean }> {
-    if (outcomes.length === 0 && !release) return { pendingLeft: Infinity, canaryPassed: false };
+  ): Promise<{ waitingLeft: boolean; canaryPassed: boolean }> {
+    if (outcomes.length === 0 && !release) return { waitingLeft: true, canaryPassed: false };
     return withDatabaseRetry(
       () => this.batches.writeOutcomes(lease.ref, outcomes, { bulkId, attempt, reconcileAfterMs: this.reconcileAfterMs }, release),
       {
