@@ -15,7 +15,8 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 @Check('ck_campaign_messages_status', `status IN ('queued', 'sent', 'unknown', 'delivered', 'undelivered', 'failed', 'cancelled', 'skipped', 'expired')`)
 // Nothing indexes a column that sending or a delivery report changes (status, provider id): periodic work
 // is found through campaign_batches, provider ids through campaign_message_provider_ids, and pages are
-// half filled (fillfactor 50, see the batch-leases migration), so those updates stay HOT.
+// filled to 40 % (migrations 1764400000000-batch-leases and 1764900000000-messages-fillfactor-40), so
+// those updates stay HOT.
 export class CampaignMessage {
   @PrimaryColumn('uuid', { primaryKeyConstraintName: 'pk_campaign_messages' }) id: string;
   /** No foreign key (per-row checks slowed the import): see migrations/1764500000000-import-copy.ts. */
