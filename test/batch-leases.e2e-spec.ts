@@ -200,8 +200,9 @@ describe('batch leases: the last batches end their campaign, however many run at
   let sandbox: MittoSandbox;
 
   beforeAll(async () => {
-    // Every batch of the campaign is in flight at once (one call each, held 300 ms by the sandbox), more
-    // of them than FINISH_CHECK_BELOW; the sweep runs only once a minute, so it cannot be what ends it.
+    // Every batch of the campaign is in flight at once (one call each, held 300 ms by the sandbox), twice
+    // the 8 other pending batches the end check used to allow; the sweep runs only once a minute, so it
+    // cannot be what ends it.
     const sbx = await startSandbox({ latencyMs: 300 });
     sandbox = sbx.sandbox;
     app = await startApp({ ...FAST, SWEEPER_INTERVAL_MS: '60000', MITTO_BASE_URL: sbx.url, USE_BULK_SMS: 'true', SMS_BATCH_SIZE: '5', WORKER_CONCURRENCY: '16' });
