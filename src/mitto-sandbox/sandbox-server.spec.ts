@@ -237,6 +237,8 @@ describe('MittoSandbox', () => {
 
   it('counts requests, duplicates and per-second rates; reset clears them but keeps the config', async () => {
     await call('POST', BULK, { messages: [msg('+41791234567', 'a', 'r1'), msg('+41791234567', 'b', 'r2'), msg('+41791234568', 'c', 'r1')] });
+    // duplicates are counted when the stats are read, from where the last read stopped
+    expect(await control.stats()).toMatchObject({ accepted: 3, uniqueDestinations: 2, duplicateDestinations: 1, duplicateReferences: 1 });
     await call('POST', SINGLE, msg('+41791234568', 'd', 'r2'));
     await call('POST', SINGLE, msg('+41791234569', 'e'));
     await call('POST', SINGLE, msg('+41791234560', 'f'), 'bad');

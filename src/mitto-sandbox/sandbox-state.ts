@@ -40,10 +40,13 @@ export class SandboxState {
   private delivered!: boolean[];
   private apiKeys!: Interner;
   private traffic!: Interner;
-  // Sets only (no key → records map): one hash operation per message on the hot path. The lookups by
-  // destination/reference (control API, for tests) use lazily built indexes instead.
+  // Sets only (no key → records map), filled when the counters are read (stats), not on the hot path of
+  // accepting messages: a send the counters are never read for pays nothing for them. The lookups by
+  // destination/reference (control API, for tests) use lazily built indexes too.
   private destinations!: Set<number>;
   private references!: Set<string>;
+  /** Records [0, counted) are in `destinations`, `references` and the duplicate counters. */
+  private counted!: number;
   private byDestination!: LazyIndex<number>;
   private byReference!: LazyIndex<string>;
 
@@ -84,6 +87,7 @@ export class SandboxState {
     this.traffic = new Interner();
     this.destinations = new Set();
     this.references = new Set();
+    this.counted = 0;
     this.byDestination = new LazyIndex((i) => this.destination[i]);
     this.byReference = new LazyIndex((i) => this.reference[i] || undefined);
     this.total = 0;
@@ -115,14 +119,21 @@ export class SandboxState {
     this.apiKeyIdx.push(this.apiKeys.intern(m.apiKey));
     this.trafficIdx.push(this.traffic.intern(m.trafficAccountId));
     this.delivered.push(m.delivered);
-    // Set.add on a present key leaves the size unchanged: duplicate detection without a second lookup.
-    const destinationsBefore = this.destinations.size;
-    if (this.destinations.add(dest).size === destinationsBefore) this.duplicateDestinations++;
-    if (m.reference !== '') {
-      const referencesBefore = this.references.size;
-      if (this.references.add(m.reference).size === referencesBefore) this.duplicateReferences++;
-    }
     return i;
+  }
+
+  /** Brings the unique/duplicate counters up to the last record (incrementally, from where they stopped). */
+  private countDuplicates(): void {
+    for (; this.counted < this.destination.length; this.counted++) {
+      // Set.add on a present key leaves the size unchanged: duplicate detection without a second lookup.
+      const destinationsBefore = this.destinations.size;
+      if (this.destinations.add(this.destination[this.counted]).size === destinationsBefore) this.duplicateDestinations++;
+      const reference = this.reference[this.counted];
+      if (reference !== '') {
+        const referencesBefore = this.references.size;
+        if (this.references.add(reference).size === referencesBefore) this.duplicateReferences++;
+      }
+    }
   }
 
   countRejected(n = 1): void {
@@ -226,6 +237,7 @@ export class SandboxState {
   stats(reportsPending: number): SandboxStats {
     const perSecondByApiKey: SandboxStats['perSecondByApiKey'] = {};
     for (const [key, seconds] of this.perSecond) perSecondByApiKey[key] = Object.fromEntries(seconds);
+    this.countDuplicates();
     return {
       requests: { total: this.total, byEndpoint: { ...this.byEndpoint }, byStatusCode: Object.fromEntries(this.byStatusCode) },
       accepted: this.count,
