@@ -225,3 +225,44 @@ describe('batch leases: the last batches end their campaign, however many run at
     expect(Date.parse(done.campaign.completedAt) - enqueuedAt).toBeLessThan(5_000);
   }, 60_000);
 });
+
+describe('batch leases: the end is checked after the last write commits', () => {
+  let app: TestApp;
+  let sandbox: MittoSandbox;
+
+  beforeAll(async () => {
+    const sbx = await startSandbox({ latencyMs: 0 });
+    sandbox = sbx.sandbox;
+    app = await startApp({ ...FAST, SWEEPER_INTERVAL_MS: '60000', MITTO_BASE_URL: sbx.url, USE_BULK_SMS: 'true', SMS_BATCH_SIZE: '5', WORKER_CONCURRENCY: '2' });
+  });
+  afterAll(async () => {
+    await app?.db.query('DROP TRIGGER IF EXISTS test_slow_batches ON campaign_batches').catch(() => undefined);
+    await app?.db.query('DROP FUNCTION IF EXISTS test_slow_batches()').catch(() => undefined);
+    await app?.close();
+    await sandbox?.stop();
+  });
+
+  it('completes when another batch was leased, sent and written while its write was in progress', async () => {
+    const t = await createTenant(app.url);
+    const id = await campaignOf(t, 10, 7_600_000); // batches 0 and 1
+    // Batch 1's lease takes 0.5 s to commit, so batch 0's write starts while batch 1 is still free; batch
+    // 0's write takes 1.5 s to commit, so batch 1 is sent and written (and finds batch 0 not done) meanwhile.
+    await app.db.query(`CREATE FUNCTION test_slow_batches() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.campaign_id = '${id}' AND NEW.batch = 1 AND OLD.lease_token IS NULL AND NEW.lease_token IS NOT NULL THEN PERFORM pg_sleep(0.5); END IF;
+        IF NEW.campaign_id = '${id}' AND NEW.batch = 0 AND OLD.state = 'pending' AND NEW.state = 'done' THEN PERFORM pg_sleep(1.5); END IF;
+        RETURN NEW;
+      END $$`);
+    await app.db.query('CREATE TRIGGER test_slow_batches BEFORE UPDATE ON campaign_batches FOR EACH ROW EXECUTE FUNCTION test_slow_batches()');
+    const enqueuedAt = Date.now();
+    expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
+    const done = await completed(t, id, 15_000);
+    expect(done.metrics).toMatchObject({ total: 10, sent: 10, queued: 0 });
+    const [order] = await app.db.query(
+      `SELECT max(sent_at) FILTER (WHERE seq >= 5) < max(sent_at) FILTER (WHERE seq < 5) + interval '1 second' AS overlapped FROM campaign_messages WHERE campaign_id = $1`,
+      [id],
+    );
+    expect(order.overlapped).toBe(true); // batch 1 went out while batch 0's write was held
+    expect(Date.parse(done.campaign.completedAt) - enqueuedAt).toBeLessThan(5_000);
+  }, 60_000);
+});

@@ -60,10 +60,10 @@ export class CampaignBatchesRepository {
     outcomes: MessageOutcome[],
     meta: { bulkId: string | null; attempt: number; reconcileAfterMs: number },
     release?: { done: boolean; notBefore?: Date | 'held' | null },
-  ): Promise<{ written: number; waitingLeft: boolean; canaryPassed: boolean }> {
+  ): Promise<{ written: number; canaryPassed: boolean }> {
     const anySent = outcomes.some((o) => o.status === 'sent');
     const anyUnknown = outcomes.some((o) => o.status === 'unknown');
-    const [row] = await preparedRows<{ written: number; waiting_left: boolean; canary_passed: boolean }>(this.db, 'batch_write_outcomes',
+    const [row] = await preparedRows<{ written: number; canary_passed: boolean }>(this.db, 'batch_write_outcomes',
       `WITH u AS (
          SELECT * FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(seq, status, provider_id, error_code, error_message)
        ), written AS (
@@ -106,11 +106,7 @@ export class CampaignBatchesRepository {
          RETURNING 1
        )
        SELECT (SELECT count(*) FROM written)::int AS written,
-              coalesce($16::timestamptz = 'infinity' AND NOT coalesce((SELECT pending FROM canary), false), false) AS canary_passed,
-              -- other pending batches nobody holds: while there is one, its own write will check for the end.
-              -- Held ones are not counted: their holders check after their own writes, and of writes that
-              -- overlap, the last to commit sees all the others (however many batches run at once).
-              EXISTS (SELECT 1 FROM campaign_batches o WHERE o.campaign_id = $1 AND o.state = 'pending' AND o.batch <> $2 AND o.lease_token IS NULL) AS waiting_left`,
+              coalesce($16::timestamptz = 'infinity' AND NOT coalesce((SELECT pending FROM canary), false), false) AS canary_passed`,
       [
         ref.campaignId,
         ref.batch,
@@ -130,7 +126,7 @@ export class CampaignBatchesRepository {
         release?.notBefore === 'held' ? 'infinity' : (release?.notBefore?.toISOString() ?? null),
       ],
     );
-    return { written: row.written, waitingLeft: row.waiting_left, canaryPassed: row.canary_passed };
+    return { written: row.written, canaryPassed: row.canary_passed };
   }
 
   /**

@@ -144,10 +144,9 @@ export class BatchSendingService {
     // Outcomes known but not written yet; every write carries what has accumulated.
     let pending: MessageOutcome[] = settled;
     let bulkId: string | null = null;
-    let waitingLeft = true;
     let canaryPassed = false;
     const flush = async (release?: { done: boolean; notBefore?: Date | 'held' | null }) => {
-      ({ waitingLeft, canaryPassed } = await this.write(lease, pending, bulkId, attempt.attempt, release));
+      ({ canaryPassed } = await this.write(lease, pending, bulkId, attempt.attempt, release));
       pending = [];
     };
 
@@ -230,9 +229,11 @@ export class BatchSendingService {
     if (ctx.guarded) await this.guardRails.afterOutcomes([campaignId]);
     // The canary passed while we sent its last messages: what we would have held goes now, in this job.
     if (canaryPassed) throw new BatchDeferred(0, 'canary passed during the batch');
-    // Only a batch after which no pending batch waits for a holder can end the campaign: it checks after
-    // its own write (of the last ones in flight together, the last to commit sees the others done).
-    if (!waitingLeft) await this.finish(campaignId);
+    // Every batch checks for the campaign's end after its last write has committed: a check made inside
+    // the write would read a snapshot from the statement's start, in which a batch leased, sent and
+    // written while our write was under way still looks unsent (and its own check, before our commit,
+    // saw ours unsent). Of the writes that overlap, the last to commit then sees all the others done.
+    await this.finish(campaignId);
     // Messages waiting for their window: this job comes back when the first window opens (no polling).
     if (nextOpening) throw new BatchDeferred(Math.max(0, nextOpening.getTime() - Date.now()) + WINDOW_MARGIN_MS, 'send window closed');
     return run;
@@ -253,12 +254,12 @@ export class BatchSendingService {
 
   /**
    * Writes outcomes (and the release), retrying through deadlocks and database blips: a known outcome is
-   * never dropped. Returns whether another pending batch of the campaign waits for a holder (then this one does not end it).
+   * never dropped. Returns whether the canary passed with this write.
    */
   private async write(
     lease: BatchLease, outcomes: MessageOutcome[], bulkId: string | null, attempt: number, release?: { done: boolean },
-  ): Promise<{ waitingLeft: boolean; canaryPassed: boolean }> {
-    if (outcomes.length === 0 && !release) return { waitingLeft: true, canaryPassed: false };
+  ): Promise<{ canaryPassed: boolean }> {
+    if (outcomes.length === 0 && !release) return { canaryPassed: false };
     return withDatabaseRetry(
       () => this.batches.writeOutcomes(lease.ref, outcomes, { bulkId, attempt, reconcileAfterMs: this.reconcileAfterMs }, release),
       {
