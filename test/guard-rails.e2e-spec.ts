@@ -169,26 +169,29 @@ describe('campaign guard rails', () => {
   }, 100_000);
 
   it('expiry: waiting messages of a sending campaign, and all queued messages of a paused one, expire; credits return; both end', async () => {
-    // 5 messages a second for this tenant: the pause lands while most of the paused campaign is still queued.
-    const t = await createTenant(app.url, { credits: 1_000, rateLimitPerSecond: 5 });
+    // One Mitto request a second for this tenant, and the limit counts requests (a bulk call of up to 20
+    // messages costs one): the paused campaign's five batches need four seconds, so the pause lands while
+    // most of it is still queued. (At 5 a second both batches of a 30-recipient campaign went out at once,
+    // and a pause that came after them found the campaign completed: seen once in CI.)
+    const t = await createTenant(app.url, { credits: 1_000, rateLimitPerSecond: 1 });
     const now = new Date();
     // Closed for everybody (a window that opened an hour ago in UTC and closed 30 minutes ago).
     const closed = { start: localHhMm(plusMinutes(now, -60), 'UTC'), end: localHhMm(plusMinutes(now, -30), 'UTC'), timeZone: 'UTC' };
     // Both expire 8 s from now: room for a slow machine to create, enqueue and pause them before that.
     const expiresAt = new Date(Date.now() + 8_000).toISOString();
     const waitingId = await campaign(t, { sendWindow: closed, expiresAt }, range(9_200_000, 30));
-    const pausedId = await campaign(t, { expiresAt }, range(9_300_000, 30));
+    const pausedId = await campaign(t, { expiresAt }, range(9_300_000, 100));
     expect((await t.api.post(`/api/campaigns/${waitingId}/enqueue`)).status).toBe(202);
     expect((await t.api.post(`/api/campaigns/${pausedId}/enqueue`)).status).toBe(202);
     expect((await t.api.post(`/api/campaigns/${pausedId}/pause`)).status).toBe(200);
-    for (const id of [waitingId, pausedId]) {
+    for (const [id, total] of [[waitingId, 30], [pausedId, 100]] as const) {
       const done = await waitFor(async () => {
         const s = await status(t, id);
         return s.campaign.status === 'completed' ? s : undefined;
       }, 20_000, 200);
       expect(done.metrics.queued).toBe(0);
       expect(done.metrics.expired).toBeGreaterThan(0);
-      expect(done.metrics.expired + done.metrics.delivered + done.metrics.sent).toBe(30);
+      expect(done.metrics.expired + done.metrics.delivered + done.metrics.sent).toBe(total);
       const msgs = (await t.api.get(`/api/campaigns/${id}/messages?status=expired&limit=100`)).body.items;
       expect(msgs.every((m: { status: string; errorCode: string }) => m.status === 'expired' && m.errorCode === 'EXPIRED')).toBe(true);
     }
