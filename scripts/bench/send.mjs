@@ -36,9 +36,12 @@ async function runOnce(run) {
     result.metricsExposed = batchHistogram(await fetchMetrics(app)).size > 0 || /bulksms_batch_seconds/.test((await fetchMetrics(app)) ?? '');
     result.enqueue = await benchEnqueue(app, db, run);
     await stopProcess(app.child);
-    // The sends get a fresh app each (no paused enqueue campaigns around).
+    // The sends get a fresh app (no paused enqueue campaigns around), which sends 100k twice: its first
+    // send pays the process's warm-up (V8 compiling the hot paths, the pool's first connections), the
+    // second runs as a service that has been sending does. Both are reported; the second is the send.
     const pids = { sandbox: sandbox.child.pid, redis: redisPid() };
     app = await startApp(sandbox.url, HIGH_LIMITS);
+    result.e2eFirst = await benchEndToEnd(app, db, E2E_SIZE, pids);
     result.e2e = await benchEndToEnd(app, db, E2E_SIZE, pids);
     await stopProcess(app.child);
 
@@ -100,10 +103,13 @@ function buildReport(results, machine) {
       `${Math.ceil(size.n / 200)} jobs; polled \`dispatched_batches = batch_count\` every 20 ms`));
     lines.push(row(`reference: plain INSERT…SELECT of ${k} rows`, pick((r) => r.enqueue[k]?.insertRowsPerSec), fmt.rate, 'rows/s (seeding)'));
   }
-  lines.push(row('end-to-end bulk send, 100k recipients', pick((r) => r.e2e.msgPerSec), fmt.rate, 'msg/s, enqueue → `completedAt`'));
+  lines.push(row('end-to-end bulk send, 100k recipients', pick((r) => r.e2e.msgPerSec), fmt.rate, 'msg/s, enqueue → `completedAt`; the app\'s second 100k send'));
   lines.push(row('bare reference, 100k', pick((r) => r.e2e.referenceRowsPerSec), fmt.rate,
     'rows/s: 500 × `UPDATE … FROM unnest(…)` of 200 rows, table with only a primary key, one connection'));
   lines.push(row('end-to-end / bare reference, 100k', pick((r) => r.e2e.ratio), (x) => x.toFixed(2)));
+  lines.push(row('end-to-end bulk send, 100k, first send after the app started', pick((r) => r.e2eFirst.msgPerSec), fmt.rate, 'msg/s; the same app, right before'));
+  lines.push(row('bare reference, 100k, after the first send', pick((r) => r.e2eFirst.referenceRowsPerSec), fmt.rate, 'rows/s'));
+  lines.push(row('end-to-end / bare reference, 100k, first send', pick((r) => r.e2eFirst.ratio), (x) => x.toFixed(2)));
   const bigSend = results.find((r) => r.scaling)?.scaling?.big;
   if (bigSend) {
     const label = BIG.toLocaleString('en-US');
@@ -129,7 +135,7 @@ function buildReport(results, machine) {
     lines.push(`| app peak RSS, 10k / ${big} campaign | **${sc.small.peakRssMb.toFixed(0)} / ${sc.big.peakRssMb.toFixed(0)} MB** | | VmHWM of the app process (API + workers) |`);
   }
   lines.push('');
-  lines.push('Where the CPU went during the 100k send (from `/proc`, the whole send, enqueue → completion):', '');
+  lines.push('Where the CPU went during the 100k send (the app\'s second; from `/proc`, the whole send, enqueue → completion):', '');
   lines.push(...cpuRows(results));
   lines.push('');
 
@@ -148,6 +154,10 @@ function buildReport(results, machine) {
   goals.push(['end-to-end ≥ 20,000 msg/s, 100k', `${fmt.rate(e2e)} msg/s`, e2e >= 20_000]);
   const ratio = m((r) => r.e2e.ratio);
   goals.push(['end-to-end ≥ 0.30 of the bare reference, 100k', ratio.toFixed(2), ratio >= 0.3]);
+  const e2eFirst = m((r) => r.e2eFirst.msgPerSec);
+  goals.push(['end-to-end ≥ 20,000 msg/s, 100k, first send after the app started', `${fmt.rate(e2eFirst)} msg/s`, e2eFirst >= 20_000]);
+  const ratioFirst = m((r) => r.e2eFirst.ratio);
+  goals.push(['end-to-end ≥ 0.30 of the bare reference, 100k, first send after the app started', ratioFirst.toFixed(2), ratioFirst >= 0.3]);
   if (bigSend) {
     goals.push([`end-to-end ≥ 20,000 msg/s, ${BIG.toLocaleString('en-US')}`, `${fmt.rate(bigSend.msgPerSec)} msg/s`, bigSend.msgPerSec >= 20_000]);
     goals.push([`end-to-end ≥ 0.30 of the bare reference, ${BIG.toLocaleString('en-US')}`, bigSend.ratio.toFixed(2), bigSend.ratio >= 0.3]);
