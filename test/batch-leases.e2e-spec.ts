@@ -148,6 +148,38 @@ describe('batch leases: recovery from PostgreSQL, not from BullMQ history', () =
     for (let i = 0; i < 100; i++) expect(sandbox.messagesFor(phone(7_300_000 + i))).toHaveLength(1);
     expect(sandbox.stats().duplicateReferences).toBe(0);
   }, 90_000);
+
+  it('a batch job taken by a worker that died before leasing is given a fresh job, not left to BullMQ\'s stall check', async () => {
+    const { t, id } = await enqueued(100, 7_400_000);
+    const connection = { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
+    const prefix = queueKeyPrefix(api.env.QUEUE_PREFIX, QUEUES.batches);
+    // Let the dispatch job create the batch jobs, without sending (a queue limiter of 1 job per 10 minutes).
+    worker = await spawnApp({ ...api.env, APP_ROLE: 'worker', QUEUE_RATE_MAX: '1', QUEUE_RATE_DURATION_MS: '600000' });
+    await waitFor(async () => {
+      const [c] = await api.db.query(`SELECT dispatched_batches, batch_count FROM campaigns WHERE id = $1`, [id]);
+      return c.dispatched_batches === c.batch_count;
+    }, 20_000, 50);
+    await stopProcess(worker);
+    worker = undefined;
+    // A worker takes a batch job (active, its lock held for BullMQ's 30 s) and dies before the lease.
+    const dying = new Worker(QUEUES.batches, null, { connection, prefix, autorun: false });
+    const taken = await dying.getNextJob('a-worker-that-dies');
+    expect(taken).toBeDefined();
+    await dying.disconnect();
+    expect(await queue!.getJobState(taken!.id!)).toBe('active');
+    const takenAt = Date.now();
+
+    worker = await spawnApp({ ...api.env, APP_ROLE: 'worker' });
+    // The campaign idles after the other batches (2 sweeps), then the sweep gives the taken batch a fresh
+    // job: well before the dead worker's lock runs out (30 s) and a stall check frees the old one.
+    const done = await completed(t, id, 25_000);
+    expect(Date.now() - takenAt).toBeLessThan(25_000);
+    expect(done.metrics).toMatchObject({ total: 100, sent: 100 });
+    const [taken0] = await api.db.query(`SELECT job_round FROM campaign_batches WHERE campaign_id = $1 AND batch = $2`, [id, taken!.data.batch]);
+    expect(taken0.job_round).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 100; i++) expect(sandbox.messagesFor(phone(7_400_000 + i))).toHaveLength(1);
+    expect(sandbox.stats().duplicateReferences).toBe(0);
+  }, 90_000);
 });
 
 describe('batch leases: pause → resume while batches are in flight', () => {

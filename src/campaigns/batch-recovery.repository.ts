@@ -55,12 +55,14 @@ export class BatchRecoveryRepository {
   /**
    * Pending batches that nobody holds and that may have lost their job: `abandoned` ones, whose holder's
    * lease ran out `graceMs` ago without a release (it died or lost contact) — and, with `all` (an idle
-   * campaign), every one whose lease is free or expired. Batches waiting for a send window or behind a
-   * canary (`not_before` ahead) are not looked at until then: a waiting campaign costs no Redis lookups.
+   * campaign), every one whose lease is free or expired (`unleased`: nobody holds it now). Batches waiting
+   * for a send window or behind a canary (`not_before` ahead) are not looked at until then: a waiting
+   * campaign costs no Redis lookups.
    */
-  async unheld(campaignId: string, all: boolean, graceMs: number, limit: number): Promise<Array<PendingBatch & { abandoned: boolean }>> {
-    return queryRows<PendingBatch & { abandoned: boolean }>(this.db,
-      `SELECT batch, job_round AS "jobRound", lease_expires_at < now() - ${msInterval('$3')} AS abandoned
+  async unheld(campaignId: string, all: boolean, graceMs: number, limit: number): Promise<Array<PendingBatch & { abandoned: boolean; unleased: boolean }>> {
+    return queryRows<PendingBatch & { abandoned: boolean; unleased: boolean }>(this.db,
+      `SELECT batch, job_round AS "jobRound", lease_expires_at < now() - ${msInterval('$3')} AS abandoned,
+              lease_token IS NULL AS unleased
          FROM campaign_batches
         WHERE campaign_id = $1 AND state = 'pending' AND (not_before IS NULL OR not_before <= now())
           AND (lease_expires_at < now() - ${msInterval('$3')} OR ($2 AND (lease_expires_at IS NULL OR lease_expires_at <= now())))

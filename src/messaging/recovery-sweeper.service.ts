@@ -79,9 +79,19 @@ export class RecoverySweeperService {
         if (c.idle && c.dispatched_batches < c.batch_count) {
           await this.dispatcher.dispatch({ campaignId: c.id, generation: c.dispatch_generation });
         }
-        const unheld = await this.recovery.unheld(c.id, c.idle, Math.max(r.batchLeaseMs, r.sweeperIntervalMs), MAX_CHECKED_PER_CAMPAIGN);
+        const graceMs = Math.max(r.batchLeaseMs, r.sweeperIntervalMs);
+        const unheld = await this.recovery.unheld(c.id, c.idle, graceMs, MAX_CHECKED_PER_CAMPAIGN);
         const dispatched = unheld.filter((b) => b.batch < c.dispatched_batches);
-        const live = await this.batches.live(dispatched.map((b) => ({ ...this.job(c, b), activeIsDead: b.abandoned })));
+        // In an idle campaign, a batch nobody holds whose job a worker took more than the grace ago was
+        // never leased by it (a worker leases first thing): that worker died in between, and BullMQ would
+        // free the job only after its lock ran out and a stall check came by (up to a minute; the chaos
+        // suite's kill cells idled 55-87 s on it). A live worker that is merely slow loses nothing to the
+        // fresh job: whichever leases the batch first sends it, the other finds it held or done.
+        const live = await this.batches.live(dispatched.map((b) => ({
+          ...this.job(c, b),
+          activeIsDead: b.abandoned,
+          activeDeadAfterMs: c.idle && b.unleased ? graceMs : undefined,
+        })));
         const dead = dispatched.filter((_, i) => !live[i]);
         if (dead.length > 0) {
           await this.addJobs(c, await this.recovery.nextRound(c.id, dead.map((b) => b.batch)));

@@ -30,12 +30,22 @@ export class BatchQueue {
   /**
    * Which of these jobs BullMQ will still run: waiting, prioritized or delayed — or active, unless
    * `activeIsDead` (the batch's lease ran out, so an active job is its dead holder's and only BullMQ's
-   * stall check, up to its lock duration later, would free it). A missing, failed or completed job is
-   * not live: recovery gives its batch a fresh job (next round).
+   * stall check, up to its lock duration plus its stall interval later, would free it), or unless it has
+   * been active longer than `activeDeadAfterMs` (a worker took the job and never leased the batch: it
+   * died between the two). A missing, failed or completed job is not live: recovery gives its batch a
+   * fresh job (next round).
    */
-  async live(jobs: Array<SendBatchJob & { activeIsDead?: boolean }>): Promise<boolean[]> {
-    const states = await Promise.all(jobs.map((j) => this.queue.getJobState(jobIds.batch(j))));
-    return states.map((s, i) => s === 'waiting' || s === 'prioritized' || s === 'delayed' || s === 'waiting-children' || (s === 'active' && !jobs[i].activeIsDead));
+  async live(jobs: Array<SendBatchJob & { activeIsDead?: boolean; activeDeadAfterMs?: number }>): Promise<boolean[]> {
+    return Promise.all(jobs.map(async (j) => {
+      const id = jobIds.batch(j);
+      const state = await this.queue.getJobState(id);
+      if (state === 'waiting' || state === 'prioritized' || state === 'delayed' || state === 'waiting-children') return true;
+      if (state !== 'active' || j.activeIsDead) return false;
+      if (j.activeDeadAfterMs === undefined) return true;
+      // processedOn: when a worker took it (that worker's clock); a job gone meanwhile is not live either.
+      const processedOn = (await this.queue.getJob(id))?.processedOn;
+      return processedOn !== undefined && processedOn > Date.now() - j.activeDeadAfterMs;
+    }));
   }
 
   /** Adds jobs; a job whose id still exists in Redis is left as it is (BullMQ dedups by id). */
