@@ -55,7 +55,8 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
       // A connection, once opened, stays open (pg-pool closes idle ones only above `min`). With its default
       // an idle 10 s closed them all, and the next campaign's first batches paid for new backends (a fork
       // each, cold catalog caches, statements prepared again): a 100k send after 12 s of quiet went
-      // 60.7-61.0k msg/s, 63.4-64.5k with this. One the server ends while idle is dropped and reopened on demand.
+      // 60.7-61.0k msg/s, 63.4-64.5k with this (scripts/bench/timeline.mjs). One the server ends while idle
+      // is dropped and reopened on demand.
       min: poolSize,
       application_name: 'bulk-sms',
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
