@@ -58,6 +58,11 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
       // 60.7-61.0k msg/s, 63.4-64.5k with this (scripts/bench/timeline.mjs). One the server ends while idle
       // is dropped and reopened on demand.
       min: poolSize,
+      // ...which is why TCP keepalives are on: a NAT or firewall between us and the server that drops a
+      // quiet connection without a word would otherwise leave the next statement on it hanging until the
+      // kernel gives up retransmitting (minutes); with probes after 10 s idle the drop is noticed early.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       application_name: 'bulk-sms',
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       Client: GuardedClient,
