@@ -30,40 +30,48 @@ const completed = (t: TenantFixture, id: string, timeoutMs = 60_000) =>
     return s.body.campaign.status === 'completed' && s.body.metrics.queued === 0 ? s.body : undefined;
   }, timeoutMs, 100);
 
-describe('batch leases: a lost lease makes no call', () => {
-  let app: TestApp;
-  let sandbox: MittoSandbox;
-
+/**
+ * A Mitto sandbox and an app (FAST settings, the sandbox as Mitto, plus `env`) for the enclosing describe:
+ * started before its tests, stopped after them (`beforeClose` first). Tests read `.app` and `.sandbox`.
+ */
+function appWithSandbox(sandboxOptions: Record<string, unknown>, env: Record<string, string>, beforeClose?: () => Promise<void>) {
+  const ctx = {} as { app: TestApp; sandbox: MittoSandbox };
   beforeAll(async () => {
-    const sbx = await startSandbox({ latencyMs: 150 });
-    sandbox = sbx.sandbox;
-    app = await startApp({ ...FAST, MITTO_BASE_URL: sbx.url, USE_BULK_SMS: 'false', SMS_BATCH_SIZE: '10', WORKER_CONCURRENCY: '1' });
+    const sbx = await startSandbox(sandboxOptions);
+    ctx.sandbox = sbx.sandbox;
+    ctx.app = await startApp({ ...FAST, MITTO_BASE_URL: sbx.url, ...env });
   });
   afterAll(async () => {
-    await app?.close();
-    await sandbox?.stop();
+    if (ctx.app && beforeClose) await beforeClose();
+    await ctx.app?.close();
+    await ctx.sandbox?.stop();
   });
+  return ctx;
+}
+
+describe('batch leases: a lost lease makes no call', () => {
+  const ctx = appWithSandbox({ latencyMs: 150 }, { USE_BULK_SMS: 'false', SMS_BATCH_SIZE: '10', WORKER_CONCURRENCY: '1' });
 
   it('the holder stops at its next marker once another token holds the batch, and the batch still completes once', async () => {
-    const t = await createTenant(app.url);
+    const t = await createTenant(ctx.app.url);
     const id = await campaignOf(t, 10, 7_100_000);
     expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
-    await waitFor(async () => sandbox.stats().accepted >= 2, 20_000, 5);
+    await waitFor(async () => ctx.sandbox.stats().accepted >= 2, 20_000, 5);
     // Someone else holds the batch now (as after a takeover).
-    await app.db.query(`UPDATE campaign_batches SET lease_token = gen_random_uuid(), lease_expires_at = now() + interval '1 hour' WHERE campaign_id = $1`, [id]);
-    const atSteal = sandbox.stats().accepted;
+    await ctx.app.db.query(`UPDATE campaign_batches SET lease_token = gen_random_uuid(), lease_expires_at = now() + interval '1 hour' WHERE campaign_id = $1`, [id]);
+    const atSteal = ctx.sandbox.stats().accepted;
     await sleep(1_500);
     // At most the call that was already on the wire completes; no new call starts.
-    expect(sandbox.stats().accepted).toBeLessThanOrEqual(atSteal + 1);
-    const [stuck] = await app.db.query(`SELECT count(*)::int AS n FROM campaign_messages WHERE campaign_id = $1 AND status = 'queued'`, [id]);
+    expect(ctx.sandbox.stats().accepted).toBeLessThanOrEqual(atSteal + 1);
+    const [stuck] = await ctx.app.db.query(`SELECT count(*)::int AS n FROM campaign_messages WHERE campaign_id = $1 AND status = 'queued'`, [id]);
     expect(stuck.n).toBeGreaterThanOrEqual(10 - atSteal - 1);
 
     // The thief dies (its lease runs out): the sweep hands the batch to a fresh job, which takes over.
-    await app.db.query(`UPDATE campaign_batches SET lease_expires_at = now() - interval '1 minute' WHERE campaign_id = $1`, [id]);
+    await ctx.app.db.query(`UPDATE campaign_batches SET lease_expires_at = now() - interval '1 minute' WHERE campaign_id = $1`, [id]);
     const done = await completed(t, id);
     expect(done.metrics).toMatchObject({ total: 10, sent: 10, unknown: 0, failed: 0 });
-    expect(sandbox.stats().duplicateReferences).toBe(0);
-    expect(sandbox.stats().accepted).toBe(10);
+    expect(ctx.sandbox.stats().duplicateReferences).toBe(0);
+    expect(ctx.sandbox.stats().accepted).toBe(10);
   }, 60_000);
 });
 
@@ -150,7 +158,7 @@ describe('batch leases: recovery from PostgreSQL, not from BullMQ history', () =
   }, 90_000);
 
   it('a batch job taken by a worker that died before leasing is given a fresh job, not left to BullMQ\'s stall check', async () => {
-    const { t, id } = await enqueued(100, 7_400_000);
+    const { t, id } = await enqueued(100, 7_700_000);
     const connection = { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
     const prefix = queueKeyPrefix(api.env.QUEUE_PREFIX, QUEUES.batches);
     // Let the dispatch job create the batch jobs, without sending (a queue limiter of 1 job per 10 minutes).
@@ -175,34 +183,23 @@ describe('batch leases: recovery from PostgreSQL, not from BullMQ history', () =
     expect(done.metrics).toMatchObject({ total: 100, sent: 100 });
     const [taken0] = await api.db.query(`SELECT job_round FROM campaign_batches WHERE campaign_id = $1 AND batch = $2`, [id, taken!.data.batch]);
     expect(taken0.job_round).toBeGreaterThanOrEqual(1);
-    for (let i = 0; i < 100; i++) expect(sandbox.messagesFor(phone(7_400_000 + i))).toHaveLength(1);
+    for (let i = 0; i < 100; i++) expect(sandbox.messagesFor(phone(7_700_000 + i))).toHaveLength(1);
     expect(sandbox.stats().duplicateReferences).toBe(0);
   }, 90_000);
 });
 
 describe('batch leases: pause → resume while batches are in flight', () => {
-  let app: TestApp;
-  let sandbox: MittoSandbox;
-
-  beforeAll(async () => {
-    const sbx = await startSandbox({ latencyMs: 40 });
-    sandbox = sbx.sandbox;
-    app = await startApp({ ...FAST, MITTO_BASE_URL: sbx.url, USE_BULK_SMS: 'false', SMS_BATCH_SIZE: '20', WORKER_CONCURRENCY: '4' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await sandbox?.stop();
-  });
+  const ctx = appWithSandbox({ latencyMs: 40 }, { USE_BULK_SMS: 'false', SMS_BATCH_SIZE: '20', WORKER_CONCURRENCY: '4' });
 
   it('no claim is interrupted, no early completion, nothing left queued, no credit left reserved', async () => {
-    const t = await createTenant(app.url, { credits: 1_000 });
+    const t = await createTenant(ctx.app.url, { credits: 1_000 });
     const id = await campaignOf(t, 300, 7_400_000);
-    sandbox.configure({ seed: 5, faults: { error503Ratio: 0.1 } });
+    ctx.sandbox.configure({ seed: 5, faults: { error503Ratio: 0.1 } });
     try {
       expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
       let early = false;
       for (let i = 0; i < 8; i++) {
-        await waitFor(async () => sandbox.stats().accepted > i * 20, 20_000, 5);
+        await waitFor(async () => ctx.sandbox.stats().accepted > i * 20, 20_000, 5);
         expect((await t.api.post(`/api/campaigns/${id}/pause`)).status).toBe(200);
         // Resume at once: the holders of batches in flight still hold their leases.
         const resumed = await t.api.post(`/api/campaigns/${id}/resume`);
@@ -214,36 +211,25 @@ describe('batch leases: pause → resume while batches are in flight', () => {
       expect(early).toBe(false);
       expect(done.metrics).toMatchObject({ total: 300, sent: 300, queued: 0, unknown: 0, failed: 0 });
       // Nobody marked a live holder's call as interrupted.
-      const [interrupted] = await app.db.query(`SELECT count(*)::int AS n FROM campaign_messages WHERE campaign_id = $1 AND error_code = 'INTERRUPTED'`, [id]);
+      const [interrupted] = await ctx.app.db.query(`SELECT count(*)::int AS n FROM campaign_messages WHERE campaign_id = $1 AND error_code = 'INTERRUPTED'`, [id]);
       expect(interrupted.n).toBe(0);
-      expect((sandbox.stats().requests.byStatusCode['503'] ?? 0)).toBeGreaterThan(0);
-      expect(sandbox.stats().duplicateReferences).toBe(0);
+      expect((ctx.sandbox.stats().requests.byStatusCode['503'] ?? 0)).toBeGreaterThan(0);
+      expect(ctx.sandbox.stats().duplicateReferences).toBe(0);
       expect((await t.api.get('/api/me')).body.credits).toEqual({ balance: 700, reserved: 0 });
     } finally {
-      sandbox.configure({ seed: undefined, faults: { error503Ratio: 0 } });
+      ctx.sandbox.configure({ seed: undefined, faults: { error503Ratio: 0 } });
     }
   }, 90_000);
 });
 
 describe('batch leases: the last batches end their campaign, however many run at once', () => {
-  let app: TestApp;
-  let sandbox: MittoSandbox;
-
-  beforeAll(async () => {
-    // Every batch of the campaign is in flight at once (one call each, held 300 ms by the sandbox), twice
-    // the 8 other pending batches the end check used to allow; the sweep runs only once a minute, so it
-    // cannot be what ends it.
-    const sbx = await startSandbox({ latencyMs: 300 });
-    sandbox = sbx.sandbox;
-    app = await startApp({ ...FAST, SWEEPER_INTERVAL_MS: '60000', MITTO_BASE_URL: sbx.url, USE_BULK_SMS: 'true', SMS_BATCH_SIZE: '5', WORKER_CONCURRENCY: '16' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await sandbox?.stop();
-  });
+  // Every batch of the campaign is in flight at once (one call each, held 300 ms by the sandbox), twice
+  // the 8 other pending batches the end check used to allow; the sweep runs only once a minute, so it
+  // cannot be what ends it.
+  const ctx = appWithSandbox({ latencyMs: 300 }, { SWEEPER_INTERVAL_MS: '60000', USE_BULK_SMS: 'true', SMS_BATCH_SIZE: '5', WORKER_CONCURRENCY: '16' });
 
   it('completes within seconds of its last write, not at the next sweep', async () => {
-    const t = await createTenant(app.url);
+    const t = await createTenant(ctx.app.url);
     const id = await campaignOf(t, 80, 7_500_000); // 16 batches
     const enqueuedAt = Date.now();
     expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
@@ -251,44 +237,34 @@ describe('batch leases: the last batches end their campaign, however many run at
     expect(done.metrics).toMatchObject({ total: 80, sent: 80, queued: 0 });
     // All 16 calls were on the wire together (the sandbox held each 300 ms), so each batch's write saw
     // the other 15 still pending.
-    expect(sandbox.stats().accepted).toBe(80);
+    expect(ctx.sandbox.stats().accepted).toBe(80);
     expect(Date.parse(done.campaign.completedAt) - enqueuedAt).toBeLessThan(5_000);
   }, 60_000);
 });
 
 describe('batch leases: the end is checked after the last write commits', () => {
-  let app: TestApp;
-  let sandbox: MittoSandbox;
-
-  beforeAll(async () => {
-    const sbx = await startSandbox({ latencyMs: 0 });
-    sandbox = sbx.sandbox;
-    app = await startApp({ ...FAST, SWEEPER_INTERVAL_MS: '60000', MITTO_BASE_URL: sbx.url, USE_BULK_SMS: 'true', SMS_BATCH_SIZE: '5', WORKER_CONCURRENCY: '2' });
-  });
-  afterAll(async () => {
-    await app?.db.query('DROP TRIGGER IF EXISTS test_slow_batches ON campaign_batches').catch(() => undefined);
-    await app?.db.query('DROP FUNCTION IF EXISTS test_slow_batches()').catch(() => undefined);
-    await app?.close();
-    await sandbox?.stop();
+  const ctx = appWithSandbox({ latencyMs: 0 }, { SWEEPER_INTERVAL_MS: '60000', USE_BULK_SMS: 'true', SMS_BATCH_SIZE: '5', WORKER_CONCURRENCY: '2' }, async () => {
+    await ctx.app.db.query('DROP TRIGGER IF EXISTS test_slow_batches ON campaign_batches').catch(() => undefined);
+    await ctx.app.db.query('DROP FUNCTION IF EXISTS test_slow_batches()').catch(() => undefined);
   });
 
   it('completes when another batch was leased, sent and written while its write was in progress', async () => {
-    const t = await createTenant(app.url);
+    const t = await createTenant(ctx.app.url);
     const id = await campaignOf(t, 10, 7_600_000); // batches 0 and 1
     // Batch 1's lease takes 0.5 s to commit, so batch 0's write starts while batch 1 is still free; batch
     // 0's write takes 1.5 s to commit, so batch 1 is sent and written (and finds batch 0 not done) meanwhile.
-    await app.db.query(`CREATE FUNCTION test_slow_batches() RETURNS trigger LANGUAGE plpgsql AS $$
+    await ctx.app.db.query(`CREATE FUNCTION test_slow_batches() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF NEW.campaign_id = '${id}' AND NEW.batch = 1 AND OLD.lease_token IS NULL AND NEW.lease_token IS NOT NULL THEN PERFORM pg_sleep(0.5); END IF;
         IF NEW.campaign_id = '${id}' AND NEW.batch = 0 AND OLD.state = 'pending' AND NEW.state = 'done' THEN PERFORM pg_sleep(1.5); END IF;
         RETURN NEW;
       END $$`);
-    await app.db.query('CREATE TRIGGER test_slow_batches BEFORE UPDATE ON campaign_batches FOR EACH ROW EXECUTE FUNCTION test_slow_batches()');
+    await ctx.app.db.query('CREATE TRIGGER test_slow_batches BEFORE UPDATE ON campaign_batches FOR EACH ROW EXECUTE FUNCTION test_slow_batches()');
     const enqueuedAt = Date.now();
     expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
     const done = await completed(t, id, 15_000);
     expect(done.metrics).toMatchObject({ total: 10, sent: 10, queued: 0 });
-    const [order] = await app.db.query(
+    const [order] = await ctx.app.db.query(
       `SELECT max(sent_at) FILTER (WHERE seq >= 5) < max(sent_at) FILTER (WHERE seq < 5) + interval '1 second' AS overlapped FROM campaign_messages WHERE campaign_id = $1`,
       [id],
     );
