@@ -272,3 +272,59 @@ describe('batch leases: the end is checked after the last write commits', () => 
     expect(Date.parse(done.campaign.completedAt) - enqueuedAt).toBeLessThan(5_000);
   }, 60_000);
 });
+
+/**
+ * Which statements wait for their WAL flush (docs/ARCHITECTURE.md, "Commits"): the write-ahead marker does,
+ * before every Mitto call; the lease and the result write do not, since the next marker's flush covers
+ * theirs. A row trigger on `campaign_batches` logs the transaction's `synchronous_commit` for every lease,
+ * marker and release of a real send, in either flow; the pool's sessions keep their own setting.
+ */
+describe.each([
+  ['bulk', 'true'],
+  ['individual', 'false'],
+])('batch leases: which writes wait for their flush (%s flow)', (flow, useBulk) => {
+  const ctx = appWithSandbox({}, { USE_BULK_SMS: useBulk, SMS_BATCH_SIZE: '10', WORKER_CONCURRENCY: '2' }, async () => {
+    await ctx.app.db.query(`DROP TRIGGER IF EXISTS test_log_commit_setting ON campaign_batches`);
+  });
+
+  beforeAll(async () => {
+    await ctx.app.db.query(`CREATE TABLE IF NOT EXISTS test_commit_log (campaign_id uuid NOT NULL, kind text NOT NULL, setting text NOT NULL)`);
+    await ctx.app.db.query(`
+      CREATE OR REPLACE FUNCTION test_log_commit_setting() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      BEGIN
+        INSERT INTO test_commit_log
+        SELECT NEW.campaign_id, kind, current_setting('synchronous_commit') FROM (VALUES
+          (CASE WHEN NEW.lease_token IS NOT NULL AND NEW.lease_token IS DISTINCT FROM OLD.lease_token THEN 'lease' END),
+          (CASE WHEN NEW.inflight_from IS NOT NULL AND NEW.lease_token = OLD.lease_token
+                 AND (NEW.inflight_from, NEW.inflight_to) IS DISTINCT FROM (OLD.inflight_from, OLD.inflight_to) THEN 'marker' END),
+          (CASE WHEN NEW.lease_token IS NULL AND OLD.lease_token IS NOT NULL THEN 'release' END)) AS k(kind)
+        WHERE kind IS NOT NULL;
+        RETURN NULL;
+      END $fn$`);
+    await ctx.app.db.query(`
+      CREATE OR REPLACE TRIGGER test_log_commit_setting AFTER UPDATE ON campaign_batches
+      FOR EACH ROW EXECUTE FUNCTION test_log_commit_setting()`);
+  });
+
+  it(`lease and result write commit asynchronously, the marker synchronously (${flow})`, async () => {
+    const t = await createTenant(ctx.app.url);
+    const id = await campaignOf(t, 30, 7_600_000 + (flow === 'bulk' ? 0 : 1000));
+    expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
+    const done = await completed(t, id);
+    expect(done.metrics).toMatchObject({ total: 30, sent: 30 });
+
+    const rows: Array<{ kind: string; setting: string; n: number }> = await ctx.app.db.query(
+      `SELECT kind, setting, count(*)::int AS n FROM test_commit_log WHERE campaign_id = $1 GROUP BY kind, setting ORDER BY kind, setting`,
+      [id],
+    );
+    const calls = flow === 'bulk' ? 3 : 30;
+    expect(rows).toEqual([
+      { kind: 'lease', setting: 'off', n: 3 },
+      { kind: 'marker', setting: 'on', n: calls },
+      { kind: 'release', setting: 'off', n: 3 },
+    ]);
+    // set_config(…, true) lasts until its transaction's end: the pool's sessions are back to the default.
+    const sessions = await Promise.all(Array.from({ length: 4 }, () => ctx.app.db.query(`SHOW synchronous_commit`)));
+    expect(sessions.map(([s]) => s.synchronous_commit)).toEqual(['on', 'on', 'on', 'on']);
+  }, 60_000);
+});

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, sleep } from '../../scripts/lib/harness.mjs';
@@ -57,6 +57,12 @@ export class PrivatePostgres {
   async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
     this.ctl(['stop', '-w', '-t', '30', '-m', mode]);
     await this.waitReady(false);
+  }
+
+  /** The server's log (every start appends to it): a crash shows at the next start as crash recovery. */
+  log(): string {
+    const file = join(this.dir, 'log');
+    return existsSync(file) ? readFileSync(file, 'utf8') : '';
   }
 
   isReady(): boolean {
