@@ -181,8 +181,8 @@ describe('reliability matrix', () => {
       });
     }, 600_000);
 
-    // A crash, not a clean stop: the lease and result writes that commit without waiting for their flush
-    // (docs/ARCHITECTURE.md, "Commits") may be lost with it, and must cost nothing.
+    // A crash, not a clean stop: only what was flushed survives. Every write of the send path waits for
+    // its flush (docs/ARCHITECTURE.md, "Batch leases", rule 8), so no outcome a worker let go of is lost.
     it('PostgreSQL crashed and down for 3 × the retry budget', async () => {
       await run(`PostgreSQL crashed, down ${Math.round((3 * RETRY_BUDGET_MS) / 1000)} s`, async () => {
         await waitFor(async () => accepted() >= cell.size * 0.3, 120_000, 10);

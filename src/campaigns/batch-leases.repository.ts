@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ASYNC_COMMIT_CTE, msInterval, preparedRows, queryRows } from '../database/sql.js';
+import { msInterval, preparedRows, queryRows } from '../database/sql.js';
 import type { AccountRow } from '../mitto/traffic-account-credentials.js';
 import type { SendMode } from './campaign-batch.entity.js';
 import type { BulkSending } from '../tenants/bulk-sending.js';
@@ -79,7 +79,7 @@ export class BatchLeasesRepository {
     }>(
       this.db,
       'batch_lease',
-      `WITH ${ASYNC_COMMIT_CTE}, target AS (
+      `WITH target AS (
          SELECT b.campaign_id, b.batch, b.inflight_from, b.inflight_to, b.lease_token IS NOT NULL AS abandoned,
                 (SELECT batch_size FROM campaigns WHERE id = $1) AS batch_size, (SELECT tenant_id FROM campaigns WHERE id = $1) AS tenant_id,
                 -- most tenants have no suppressions: then no message needs a lookup
@@ -117,7 +117,6 @@ export class BatchLeasesRepository {
          JOIN tenants t ON t.id = c.tenant_id
          LEFT JOIN traffic_accounts a ON a.id = c.traffic_account_id
          LEFT JOIN campaign_batches b ON b.campaign_id = c.id AND b.batch = $2
-         CROSS JOIN async_commit
         WHERE c.id = $1`,
       [ref.campaignId, ref.batch, generation, ref.token, opts.leaseMs, opts.reconcileAfterMs],
     );

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { ASYNC_COMMIT_CTE, msInterval, preparedRows, queryRows } from '../database/sql.js';
+import { msInterval, preparedRows, queryRows } from '../database/sql.js';
 import type { LeaseRef } from './batch-leases.repository.js';
 import type { MessageStatus } from './campaign-message.entity.js';
 
@@ -64,7 +64,7 @@ export class CampaignBatchesRepository {
     const anySent = outcomes.some((o) => o.status === 'sent');
     const anyUnknown = outcomes.some((o) => o.status === 'unknown');
     const [row] = await preparedRows<{ written: number; canary_passed: boolean }>(this.db, 'batch_write_outcomes',
-      `WITH ${ASYNC_COMMIT_CTE}, u AS (
+      `WITH u AS (
          SELECT * FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(seq, status, provider_id, error_code, error_message)
        ), written AS (
          UPDATE campaign_messages m
@@ -106,8 +106,7 @@ export class CampaignBatchesRepository {
          RETURNING 1
        )
        SELECT (SELECT count(*) FROM written)::int AS written,
-              coalesce($16::timestamptz = 'infinity' AND NOT coalesce((SELECT pending FROM canary), false), false) AS canary_passed
-         FROM async_commit`,
+              coalesce($16::timestamptz = 'infinity' AND NOT coalesce((SELECT pending FROM canary), false), false) AS canary_passed`,
       [
         ref.campaignId,
         ref.batch,

@@ -33,13 +33,3 @@ export async function preparedRows<T = Record<string, any>>(db: DataSource, name
 
 /** SQL for an interval of `param` milliseconds (a placeholder such as `$5`, or an expression). */
 export const msInterval = (param: string): string => `make_interval(secs => ${param} / 1000.0)`;
-
-/**
- * A CTE that makes the statement's own transaction commit without waiting for its WAL flush
- * (`synchronous_commit = off` for this transaction only; the session keeps its setting). The statement
- * must read it (`(SELECT 1 FROM async_commit)`), or PostgreSQL never evaluates it. Only for writes that
- * a later synchronous commit always flushes before anything depends on them outside the database (the
- * send path's lease and result write: the next write-ahead marker, docs/ARCHITECTURE.md "Commits"); WAL
- * is flushed in order, so that commit flushes theirs too.
- */
-export const ASYNC_COMMIT_CTE = `async_commit AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)`;
