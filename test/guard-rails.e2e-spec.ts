@@ -90,6 +90,19 @@ describe('campaign guard rails', () => {
     const patched = await t.api.patch(`/api/campaigns/${c.body.id}`, { sendWindow: null, canary: null });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ sendWindow: null, canary: null, autoPause: { maxFailureRate: 0.25 } });
+
+    // An array is not a setting: `[[[]]]` has no element to fail validation, so it must be refused as a
+    // whole (the bad-input fuzz found `{"canary":[[[]]]}` accepted as `{}`), and the campaign must not change.
+    const before = (await t.api.get(`/api/campaigns/${c.body.id}`)).body;
+    for (const field of ['sendWindow', 'autoPause', 'canary']) {
+      for (const value of [[], [[[]]], [{ size: 1, minDeliveredRate: 1, waitSeconds: 1 }], 'x', 3]) {
+        const res = await t.api.patch(`/api/campaigns/${c.body.id}`, { [field]: value });
+        expectError(res, 400, 'VALIDATION_FAILED');
+        expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toContain(field);
+        expectError(await t.api.post('/api/campaigns', { name: 'x', text: 'y', [field]: value }), 400, 'VALIDATION_FAILED');
+      }
+    }
+    expect((await t.api.get(`/api/campaigns/${c.body.id}`)).body).toEqual(before);
   });
 
   it('send window in the recipient\'s zone: Tokyo goes out now, New York waits for its own window (no polling)', async () => {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDateString, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { IsDateString, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { AutoPauseDto, CanaryDto, SendWindowDto } from '../../guard-rails/dto/guard-rails.dto.js';
 import type { CanaryState, PauseReason } from '../../guard-rails/guard-rails.types.js';
 import { PageQuery } from '../../common/pagination.js';
@@ -12,16 +12,16 @@ const SENDER = /^(?:[A-Za-z0-9 ]{1,11}|\+?\d{1,16})$/;
 /** The guard rails, optional on create and on PATCH (draft or scheduled); `null` on PATCH removes one. */
 export class GuardRailsFields {
   @ApiPropertyOptional({ type: SendWindowDto, nullable: true, description: 'Messages are handed to Mitto only inside this window of the recipient\'s local time; outside it they wait (still queued)' })
-  @IsOptional() @ValidateNested() @Type(() => SendWindowDto) sendWindow?: SendWindowDto | null;
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => SendWindowDto) sendWindow?: SendWindowDto | null;
 
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, example: '2026-12-01T18:00:00Z', description: 'Messages not handed to Mitto before this become `expired` (credits returned); the campaign then ends' })
   @IsOptional() @IsDateString({ strict: true }) expiresAt?: string | null;
 
   @ApiPropertyOptional({ type: AutoPauseDto, nullable: true, description: 'The campaign pauses itself (pauseReason FAILURE_RATE) when recent outcomes fail too often' })
-  @IsOptional() @ValidateNested() @Type(() => AutoPauseDto) autoPause?: AutoPauseDto | null;
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => AutoPauseDto) autoPause?: AutoPauseDto | null;
 
   @ApiPropertyOptional({ type: CanaryDto, nullable: true, description: 'Send the first `size` messages, then the rest only once enough of them are delivered' })
-  @IsOptional() @ValidateNested() @Type(() => CanaryDto) canary?: CanaryDto | null;
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => CanaryDto) canary?: CanaryDto | null;
 }
 
 export class CreateCampaignDto extends GuardRailsFields {
