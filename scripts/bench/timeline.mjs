@@ -29,6 +29,7 @@ try {
     const id = await createCampaign(tenant, `timeline ${i}`, 'Hello {{n}}, this is the benchmark');
     await seedRecipients(db, id, N);
     await db.query('VACUUM ANALYZE campaign_messages');
+    log(`send ${i + 1}: enqueueing`); // scripts/bench/perf-profile.sh starts recording on this line
     const t0 = Date.now();
     await tenant.api.expect(202, 'POST', `/api/campaigns/${id}/enqueue`);
     const done = await waitCompleted(tenant, id, 50, 600_000);
