@@ -87,22 +87,28 @@ describe('campaign guard rails', () => {
       pauseReason: null,
       canaryState: null,
     });
-    const patched = await t.api.patch(`/api/campaigns/${c.body.id}`, { sendWindow: null, canary: null });
-    expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ sendWindow: null, canary: null, autoPause: { maxFailureRate: 0.25 } });
-
-    // An array is not a setting: `[[[]]]` has no element to fail validation, so it must be refused as a
-    // whole (the bad-input fuzz found `{"canary":[[[]]]}` accepted as `{}`), and the campaign must not change.
+    // An array is not a setting: `[[[]]]` has no element to fail validation, and `[{…a valid canary}]` has
+    // only valid ones, so it must be refused as a whole (the bad-input fuzz found `{"canary":[[[]]]}`
+    // accepted and stored as `{}`); the campaign, with all three settings set, must not change.
     const before = (await t.api.get(`/api/campaigns/${c.body.id}`)).body;
     for (const field of ['sendWindow', 'autoPause', 'canary']) {
       for (const value of [[], [[[]]], [{ size: 1, minDeliveredRate: 1, waitSeconds: 1 }], 'x', 3]) {
         const res = await t.api.patch(`/api/campaigns/${c.body.id}`, { [field]: value });
         expectError(res, 400, 'VALIDATION_FAILED');
         expect(res.body.error.details.fields.map((f: { field: string }) => f.field)).toContain(field);
-        expectError(await t.api.post('/api/campaigns', { name: 'x', text: 'y', [field]: value }), 400, 'VALIDATION_FAILED');
+        const created = await t.api.post('/api/campaigns', { name: 'x', text: 'y', [field]: value });
+        expectError(created, 400, 'VALIDATION_FAILED');
+        expect(created.body.error.details.fields.map((f: { field: string }) => f.field)).toContain(field);
       }
     }
     expect((await t.api.get(`/api/campaigns/${c.body.id}`)).body).toEqual(before);
+
+    const patched = await t.api.patch(`/api/campaigns/${c.body.id}`, { sendWindow: null, canary: null });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ sendWindow: null, canary: null, autoPause: { maxFailureRate: 0.25 } });
+    const unpaused = await t.api.patch(`/api/campaigns/${c.body.id}`, { autoPause: null });
+    expect(unpaused.status).toBe(200);
+    expect(unpaused.body).toMatchObject({ sendWindow: null, canary: null, autoPause: null });
   });
 
   it('send window in the recipient\'s zone: Tokyo goes out now, New York waits for its own window (no polling)', async () => {
