@@ -4,6 +4,7 @@ import { SANDBOX_KEY, startApp, startSandbox, type TestApp } from './support/tes
 import { Api, createTenant, expectError, waitFor, type TenantFixture } from './support/api.js';
 import type { MittoSandbox } from '../src/mitto-sandbox/sandbox-server.js';
 import { ReconciliationService } from '../src/status/reconciliation.service.js';
+import { RateLimiterService } from '../src/rate-limiting/rate-limiter.service.js';
 
 /**
  * refresh-status and reconciliation against the Mitto sandbox. Messages are put into the sandbox
@@ -87,16 +88,43 @@ describe('status: refresh-status and reconciliation', () => {
     expect(first.body).toMatchObject({ checked: 10, updated: 10, notFound: 0, errors: 0, remaining: 23 });
     expect(first.body.metrics).toMatchObject({ total: 33, delivered: 10, sent: 22, unknown: 1 });
 
+    // The grants the lookups used, on the Redis clock (ms), observed on the app's real limiter: a grant
+    // given back (a late one swapped for a fresh one) does not count.
+    const limiter = app.app.get(RateLimiterService);
+    const { acquire, release } = limiter;
+    const grants = new Map<string, number>();
+    limiter.acquire = async (...args: Parameters<RateLimiterService['acquire']>) => {
+      const decision = await acquire.apply(limiter, args);
+      if (decision.granted && decision.stamp !== undefined) grants.set(decision.stamp, Number(decision.stamp) / 1000);
+      return decision;
+    };
+    limiter.release = async (...args: Parameters<RateLimiterService['release']>) => {
+      if (args[1].stamp !== undefined) grants.delete(args[1].stamp);
+      return release.apply(limiter, args);
+    };
     const started = Date.now();
-    const second = await t.api.post(`/api/campaigns/${s.campaignId}/refresh-status`);
+    let second;
+    try {
+      second = await t.api.post(`/api/campaigns/${s.campaignId}/refresh-status`);
+    } finally {
+      limiter.acquire = acquire;
+      limiter.release = release;
+    }
     const tookMs = Date.now() - started;
     expect(second.body).toMatchObject({ checked: 23, updated: 21, notFound: 2, errors: 0, remaining: 0 });
     expect(second.body.metrics).toMatchObject({ total: 33, delivered: 31, sent: 2, unknown: 0 });
-    // 33 lookups at 20/s cannot all happen within one second.
+    // 23 lookups at 20/s, right after the first call's 10, cannot all happen within one second.
     expect(tookMs).toBeGreaterThanOrEqual(500);
     const perSecond = Object.values(sandbox.stats().perSecondByApiKey[LOOKUP_KEY] ?? {});
     expect(perSecond.reduce((a, b) => a + b, 0)).toBe(33);
-    expect(Math.max(...perSecond)).toBeLessThanOrEqual(ACCOUNT_RPS);
+    // The limit holds on the grants in any sliding second. Arrivals at the sandbox are logged, not
+    // asserted: this sandbox runs on the test's own event loop, so a busy loop delays its reading of
+    // requests that left in time and bunches them into the next calendar second (docs/RATE_LIMITING.md).
+    const times = [...grants.values()].sort((a, b) => a - b);
+    expect(times).toHaveLength(23);
+    const busiest = Math.max(...times.map((from, i) => times.slice(i).filter((at) => at - from < 1000).length));
+    expect(busiest).toBeLessThanOrEqual(ACCOUNT_RPS);
+    console.log(`status lookups: most grants in any sliding second ${busiest}; arrivals per calendar second at the sandbox ${perSecond.join(' ')}`);
 
     // Nothing left but the two Mitto does not know: they are checked again, nothing changes.
     const third = await t.api.post(`/api/campaigns/${s.campaignId}/refresh-status`);
@@ -135,10 +163,13 @@ describe('status: refresh-status and reconciliation', () => {
   it('reconciliation looks up the batches whose check is due, and only those', async () => {
     const ids = Array.from({ length: 6 }, () => randomUUID());
     const mittoIds = await acceptedAtMitto(ids);
+    // Past the sandbox's report time before any check is due: the recovery sweep (every second) may run
+    // reconciliation as soon as the batches exist, and a lookup that still found `sent` would put the
+    // next check RECONCILE_AFTER_MS (60 s) away.
+    await new Promise((r) => setTimeout(r, 200));
     const s = await seed(mittoIds, ids);
     // Batch 0 (seq 0-4) was sent an hour ago and is due; batch 1 (seq 5) is not due for an hour.
     await seedBatches(s.campaignId, 5, [`now() - interval '1 second'`, `now() + interval '1 hour'`]);
-    await new Promise((r) => setTimeout(r, 200));
 
     await reconcileOnce();
     const rows: Array<{ seq: number; status: string }> = await waitFor(async () => {

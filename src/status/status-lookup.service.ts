@@ -118,9 +118,12 @@ export class StatusLookupService {
 
   /**
    * One permit of the account and tenant budget, waited for up to `maxWaitMs`: a lookup run can stop
-   * cleanly, so it never proceeds without a permit.
+   * cleanly, so it never proceeds without a permit. Called right before the request; a grant that came
+   * later than the arrival margin (a busy event loop) is swapped for a fresh one, as in the send path
+   * (docs/RATE_LIMITING.md, "Grant time and arrival time", rule 2), so lookups too arrive within the limit.
    */
   private async permit(account: LookupAccount, maxWaitMs: number): Promise<boolean> {
-    return (await this.limiter.acquireWithin(account.limits, 1, maxWaitMs)).granted;
+    const granted = await this.limiter.acquireWithin(account.limits, 1, maxWaitMs);
+    return (await this.limiter.refreshIfLate(account.limits, granted, 1, maxWaitMs)).granted;
   }
 }
