@@ -123,7 +123,9 @@ export class StatusLookupService {
    * (docs/RATE_LIMITING.md, "Grant time and arrival time", rule 2), so lookups too arrive within the limit.
    */
   private async permit(account: LookupAccount, maxWaitMs: number): Promise<boolean> {
+    const deadline = Date.now() + maxWaitMs;
     const granted = await this.limiter.acquireWithin(account.limits, 1, maxWaitMs);
-    return (await this.limiter.refreshIfLate(account.limits, granted, 1, maxWaitMs)).granted;
+    // The swap waits only for what is left of the same budget.
+    return (await this.limiter.refreshIfLate(account.limits, granted, 1, Math.max(0, deadline - Date.now()))).granted;
   }
 }
