@@ -127,13 +127,26 @@ describe('reliability matrix', () => {
 
       const evidence = await disrupt(t, c.body.id);
 
+      let lastSeen: unknown;
       const final = await waitFor(async () => {
         const s = await t.api.get(`/api/campaigns/${c.body.id}/status`).catch(() => undefined);
         const me = await t.api.get('/api/me').catch(() => undefined);
         const m = s?.body?.metrics;
+        lastSeen = { campaign: s?.body?.campaign?.status, metrics: m, credits: me?.body?.credits };
         const settled = m && ['completed', 'failed'].includes(s.body.campaign.status) && m.queued + m.unknown + m.sent === 0;
         return settled && me?.status === 200 ? { status: s.body, me: me.body } : undefined;
-      }, 300_000, 500);
+      }, 300_000, 500).catch(async (e: Error) => {
+        // What did not settle: the campaign, its messages and batches as the database has them.
+        const batches = await api.db.query(
+          `SELECT state, count(*)::int AS n, count(lease_token)::int AS leased, count(inflight_from)::int AS marked,
+                  count(check_at)::int AS checks_due, count(unknown_at)::int AS with_unknown, min(not_before) AS not_before
+             FROM campaign_batches WHERE campaign_id = $1 GROUP BY state`, [c.body.id]);
+        const unknown = await api.db.query(
+          `SELECT error_code, count(*)::int AS n, count(provider_message_id)::int AS with_provider_id, min(updated_at) AS oldest
+             FROM campaign_messages WHERE campaign_id = $1 AND status IN ('unknown', 'queued', 'sent') GROUP BY status, error_code`, [c.body.id]);
+        throw new Error(`${e.message}; last status ${JSON.stringify(lastSeen)}; batches ${JSON.stringify(batches)}; unsettled ${JSON.stringify(unknown)}; ` +
+          `sandbox accepted ${sandbox.stats().accepted}, duplicates ${sandbox.stats().duplicateReferences}`, { cause: e });
+      });
       const stats = sandbox.stats();
       const m = final.status.metrics;
       const perSecond = Object.entries(stats.perSecondByApiKey[SANDBOX_KEY] ?? {}).map(([s]) => Number(s));
