@@ -75,6 +75,32 @@ describe('batch leases: a lost lease makes no call', () => {
   }, 60_000);
 });
 
+describe('batch leases: a batch reopened under its holder is not ended by the holder', () => {
+  const ctx = appWithSandbox({ latencyMs: 150 }, { USE_BULK_SMS: 'false', SMS_BATCH_SIZE: '10', WORKER_CONCURRENCY: '1' });
+
+  it('a message the sweep queued again while the holder still sent goes out, and the campaign completes', async () => {
+    const t = await createTenant(ctx.app.url);
+    const id = await campaignOf(t, 10, 7_200_000);
+    expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
+    await waitFor(async () => ctx.sandbox.stats().accepted >= 2, 20_000, 5);
+    // What settleUnknown does to a batch whose lease ran out while its holder still sends: one of its
+    // messages (here the first, already accepted: Mitto will see it twice, on purpose) is queued again
+    // and the batch gets a new job round; the holder does not have it in its list.
+    const [[{ round }]] = await ctx.app.db.query(
+      `UPDATE campaign_batches SET job_round = job_round + 1 WHERE campaign_id = $1 AND batch = 0 RETURNING job_round AS round`, [id]);
+    await ctx.app.db.query(
+      `UPDATE campaign_messages SET status = 'unknown' WHERE campaign_id = $1 AND seq = 0 AND status = 'sent'`, [id]);
+    await ctx.app.db.query(
+      `UPDATE campaign_messages SET status = 'queued', error_code = 'RESENT_NOT_AT_MITTO' WHERE campaign_id = $1 AND seq = 0 AND status = 'unknown'`, [id]);
+    expect(round).toBeGreaterThan(0);
+    const done = await completed(t, id, 30_000);
+    expect(done.metrics).toMatchObject({ total: 10, queued: 0, unknown: 0 });
+    expect(ctx.sandbox.stats().accepted).toBe(11);
+    const me = await t.api.get('/api/me');
+    expect(me.body.credits.reserved).toBe(0);
+  }, 60_000);
+});
+
 describe('batch leases: recovery from PostgreSQL, not from BullMQ history', () => {
   let api: TestApp;
   let sandbox: MittoSandbox;

@@ -11,6 +11,13 @@ export interface LeaseRef {
   campaignId: string;
   batch: number;
   token: string;
+  /**
+   * The batch's job round when it was leased. The release ends the batch (`done`) only if the round is
+   * still this one: the sweep that queues `unknown` messages again reopens their batch with a new round,
+   * and may do so while a late holder (its lease ran out, nobody took over, it renewed afterwards) still
+   * sends; that holder's release must leave the batch pending for the messages queued again.
+   */
+  round?: number;
 }
 
 /** Everything a batch needs to be sent, read in the statement that leases it. */
@@ -40,7 +47,7 @@ export interface QueuedMessage {
 }
 
 export type LeaseAttempt =
-  | { leased: true; context: BatchContext; messages: QueuedMessage[]; interrupted: number }
+  | { leased: true; context: BatchContext; messages: QueuedMessage[]; interrupted: number; round: number }
   /** done: nothing left; stopped: the campaign is not sending (or this job is of an older generation);
    *  busy: another holder's lease runs until `until`. */
   | { leased: false; reason: 'done' | 'stopped' }
@@ -73,7 +80,7 @@ export class BatchLeasesRepository {
    */
   async lease(ref: LeaseRef, generation: number, opts: { leaseMs: number; reconcileAfterMs: number }): Promise<LeaseAttempt> {
     const [row] = await preparedRows<BatchContext & {
-      leased: number; prev_from: number | null; prev_to: number | null;
+      leased: number; prev_from: number | null; prev_to: number | null; leased_round: number | null;
       messages: Array<[string, number, string, Record<string, string> | null, number, boolean]> | null;
       campaign_status: string; generation: number; state: string | null; lease_expires_at: Date | null;
     }>(
@@ -97,7 +104,7 @@ export class BatchLeasesRepository {
                 check_at = CASE WHEN t.abandoned THEN coalesce(x.check_at, now() + ${msInterval('$6')}) ELSE x.check_at END,
                 updated_at = now()
            FROM target t WHERE x.campaign_id = t.campaign_id AND x.batch = t.batch
-         RETURNING t.inflight_from AS prev_from, t.inflight_to AS prev_to
+         RETURNING t.inflight_from AS prev_from, t.inflight_to AS prev_to, x.job_round AS leased_round
        ), queued AS (
          -- the abandoned marker's range is left out: it becomes unknown (interruptMarker)
          SELECT json_agg(json_build_array(m.id, m.seq, m.phone, m.variables, m.segments,
@@ -107,6 +114,7 @@ export class BatchLeasesRepository {
           WHERE m.status = 'queued' AND NOT (m.seq >= coalesce(t.inflight_from, 0) AND m.seq < coalesce(t.inflight_to, 0))
        )
        SELECT (SELECT count(*) FROM leased)::int AS leased, (SELECT prev_from FROM leased) AS prev_from, (SELECT prev_to FROM leased) AS prev_to,
+              (SELECT leased_round FROM leased) AS leased_round,
               (SELECT list FROM queued) AS messages,
               c.status AS campaign_status, c.dispatch_generation AS generation, c.tenant_id, c.text, c.sender, c.batch_size,
               c.send_window, c.expires_at, c.canary_state, c.canary_until_seq,
@@ -124,7 +132,7 @@ export class BatchLeasesRepository {
     if (row.leased > 0) {
       const messages = (row.messages ?? []).map(([id, seq, phone, variables, segments, suppressed]) => ({ id, seq, phone, variables, segments, suppressed }));
       const interrupted = row.prev_from === null ? 0 : await this.interruptMarker(ref, row.prev_from, row.prev_to!);
-      return { leased: true, context: row, messages, interrupted };
+      return { leased: true, context: row, messages, interrupted, round: row.leased_round! };
     }
     if (row.campaign_status !== 'sending' || row.generation !== generation) return { leased: false, reason: 'stopped' };
     if (!row.state || row.state === 'done') return { leased: false, reason: 'done' };

@@ -92,7 +92,8 @@ export class CampaignBatchesRepository {
                 lease_expires_at = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.lease_expires_at END,
                 inflight_from = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.inflight_from END,
                 inflight_to = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.inflight_to END,
-                state = CASE WHEN $11 AND $12 AND b.lease_token = $3 THEN 'done' ELSE b.state END,
+                -- not done if the batch was reopened (a new round) while we held it: LeaseRef.round
+                state = CASE WHEN $11 AND $12 AND b.lease_token = $3 AND ($17::int IS NULL OR b.job_round = $17) THEN 'done' ELSE b.state END,
                 -- messages left waiting (their send window, behind the canary): not leased before this
                 not_before = CASE WHEN $11 AND b.lease_token = $3
                                   THEN CASE WHEN $16::timestamptz = 'infinity' AND NOT coalesce((SELECT pending FROM canary), false) THEN NULL ELSE $16::timestamptz END
@@ -124,6 +125,7 @@ export class CampaignBatchesRepository {
         anyUnknown,
         meta.reconcileAfterMs,
         release?.notBefore === 'held' ? 'infinity' : (release?.notBefore?.toISOString() ?? null),
+        ref.round ?? null,
       ],
     );
     return { written: row.written, canaryPassed: row.canary_passed };

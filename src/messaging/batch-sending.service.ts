@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/app.config.js';
-import { BatchLeasesRepository, type BatchContext, type QueuedMessage } from '../campaigns/batch-leases.repository.js';
+import { BatchLeasesRepository, type BatchContext, type LeaseRef, type QueuedMessage } from '../campaigns/batch-leases.repository.js';
 import { CampaignBatchesRepository, type MessageOutcome } from '../campaigns/campaign-batches.repository.js';
 import { CampaignLifecycleService } from '../campaigns/campaign-lifecycle.service.js';
 import { withDatabaseRetry } from '../database/transient-errors.js';
@@ -101,13 +101,14 @@ export class BatchSendingService {
       if (got.reason === 'done') await this.finish(job.campaignId);
       return { messages: 0, sent: 0 };
     }
+    const leased: LeaseRef = { ...ref, round: got.round };
     const sender = this.senders.forTenant(got.context.bulk_sending);
     if (got.interrupted > 0) {
       this.metrics.batchTakeovers.inc();
       this.metrics.messagesProcessed.inc({ status: 'unknown', mode: sender.mode }, got.interrupted);
       this.logger.warn({ campaignId: job.campaignId, batch: job.batch, messages: got.interrupted }, 'took over an abandoned batch; its call in flight is unknown');
     }
-    const lease = new BatchLease(this.leases, ref, this.leaseMs, sender.mode);
+    const lease = new BatchLease(this.leases, leased, this.leaseMs, sender.mode);
     const stopTimer = this.metrics.batchSeconds.startTimer({ mode: sender.mode });
     try {
       return await this.sendLeased(lease, got.context, got.messages, sender, attempt);
