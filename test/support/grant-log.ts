@@ -6,13 +6,16 @@ import { rateLimitKeys, DEFAULT_RATE_LIMIT_KEY_PREFIX } from '../../src/rate-lim
  * grant it ever held: the limit as the limiter enforced it, across processes, on the Redis clock.
  *
  * The log holds the newest `max` grant stamps (µs, newest first). A stamp leaves it in one of three ways:
- * pushed out by newer grants (the oldest go first), given back (a late grant swapped for a fresh one,
- * `LREM`), or with the whole key when it expires a window after the last grant. Reading the log faster
- * than it turns over sees every grant. A stamp that is gone while an older one is still there was given
- * back, and is not counted. One given back after it had become the oldest cannot be told from one pushed
- * out and stays counted, which errs on the strict side. `stop()` returns the grants; the caller checks
- * their number against the requests that arrived, which also shows that no read missed a grant and that
- * no request went out on a fail-open grant (one without a log entry).
+ * pushed out by a newer grant, given back (a late grant swapped for a fresh one, `LREM`), or with the
+ * whole key when it expires. The first and the last happen only to a stamp older than the window: the
+ * script grants only when the entry that the push moves out is already outside the window, and the key
+ * expires a window after its newest stamp. So a stamp that is gone while still inside the window (on the
+ * clock the script itself uses: Redis `TIME`, or the newest stamp if that is later) was given back and is
+ * not counted; one gone after it left the window stays counted (a grant given back more than a window
+ * after it was taken: not seen in these tests). Reading the log every 20 ms, far faster than a stamp
+ * leaves it, sees every grant. `stop()` returns the grants; the caller checks their number against the
+ * requests that arrived, which also shows that no read missed a grant and that every request went out
+ * on a grant the log counted.
  */
 export class GrantLog {
   private readonly redis: Redis;
@@ -27,7 +30,14 @@ export class GrantLog {
   /** Grants seen and then given back. */
   givenBack = 0;
 
-  constructor(redisUrl: string, trafficAccountId: string, tenantId: string, private readonly everyMs = 20) {
+  constructor(
+    redisUrl: string,
+    trafficAccountId: string,
+    tenantId: string,
+    /** The window the limiter counts in: the configured one plus its arrival margin. */
+    private readonly windowMs: number,
+    private readonly everyMs = 20,
+  ) {
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
     this.key = rateLimitKeys(DEFAULT_RATE_LIMIT_KEY_PREFIX, trafficAccountId, tenantId).account;
   }
@@ -44,43 +54,56 @@ export class GrantLog {
     this.timer = setTimeout(tick, 0);
   }
 
-  /** Stops after one last read; returns the grants' times in ms on the Redis clock, ascending. */
+  /**
+   * Stops after one last read; returns the grants' stamps in µs on the Redis clock (integers, exact),
+   * ascending. Throws the first failed read, if any.
+   */
   async stop(): Promise<number[]> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.polling;
-    await this.poll();
-    await this.redis.quit();
+    try {
+      await this.polling;
+      await this.poll().catch((err) => {
+        this.failure ??= err;
+      });
+    } finally {
+      this.redis.disconnect();
+    }
     if (this.failure) throw this.failure;
-    return [...this.grants.entries()].flatMap(([stamp, n]) => Array<number>(n).fill(Number(stamp) / 1000)).sort((a, b) => a - b);
+    return [...this.grants.entries()].flatMap(([stamp, n]) => Array<number>(n).fill(Number(stamp))).sort((a, b) => a - b);
   }
 
   private async poll(): Promise<void> {
-    const log = await this.redis.lrange(this.key, 0, -1);
+    const replies = await this.redis.multi().time().lrange(this.key, 0, -1).exec();
+    if (!replies || replies.some(([err]) => err)) throw replies?.find(([err]) => err)?.[0] ?? new Error('MULTI aborted');
+    const [seconds, micros] = replies[0][1] as [string, string];
+    const log = replies[1][1] as string[];
+    const now = Math.max(Number(seconds) * 1_000_000 + Number(micros), log.length ? Number(log[0]) : 0);
+    const windowStart = now - this.windowMs * 1000;
     const present = new Map<string, number>();
     for (const stamp of log) present.set(stamp, (present.get(stamp) ?? 0) + 1);
-    const oldest = log.length ? Number(log[log.length - 1]) : Number.POSITIVE_INFINITY;
     for (const [stamp, before] of this.inLog) {
       const gone = before - (present.get(stamp) ?? 0);
-      if (gone <= 0 || Number(stamp) <= oldest) continue; // still there, or pushed out
+      if (gone <= 0 || Number(stamp) <= windowStart) continue; // still there, or out of the window: pushed out or expired
       this.givenBack += gone;
-      this.grants.set(stamp, (this.grants.get(stamp) ?? 0) - gone);
-      if (this.grants.get(stamp)! <= 0) this.grants.delete(stamp);
+      const left = (this.grants.get(stamp) ?? 0) - gone;
+      if (left > 0) this.grants.set(stamp, left);
+      else this.grants.delete(stamp);
     }
-    for (const [stamp, now] of present) {
-      const added = now - (this.inLog.get(stamp) ?? 0);
+    for (const [stamp, n] of present) {
+      const added = n - (this.inLog.get(stamp) ?? 0);
       if (added > 0) this.grants.set(stamp, (this.grants.get(stamp) ?? 0) + added);
     }
     this.inLog = present;
   }
 }
 
-/** The most grants within any interval of `windowMs` (half-open), over times in ascending order. */
-export function busiestWindow(times: readonly number[], windowMs: number): number {
+/** The most stamps within any half-open interval `(t - windowUs, t]`, over stamps in ascending order. */
+export function busiestWindow(stampsUs: readonly number[], windowUs: number): number {
   let most = 0;
   let from = 0;
-  for (let to = 0; to < times.length; to++) {
-    while (times[to] - times[from] >= windowMs) from++;
+  for (let to = 0; to < stampsUs.length; to++) {
+    while (stampsUs[to] - stampsUs[from] >= windowUs) from++;
     most = Math.max(most, to - from + 1);
   }
   return most;
