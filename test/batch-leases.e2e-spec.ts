@@ -49,14 +49,25 @@ function appWithSandbox(sandboxOptions: Record<string, unknown>, env: Record<str
   return ctx;
 }
 
+/** The single flow, one worker, 150 ms per Mitto call: a batch of 10 takes 1.5 s, time to act on it. */
+function slowSingleFlow() {
+  return appWithSandbox({ latencyMs: 150 }, { USE_BULK_SMS: 'false', SMS_BATCH_SIZE: '10', WORKER_CONCURRENCY: '1' });
+}
+
+/** A 10-recipient campaign enqueued, once its first two messages reached the sandbox. */
+async function sendingTen(ctx: ReturnType<typeof slowSingleFlow>, offset: number) {
+  const t = await createTenant(ctx.app.url);
+  const id = await campaignOf(t, 10, offset);
+  expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
+  await waitFor(async () => ctx.sandbox.stats().accepted >= 2, 20_000, 5);
+  return { t, id };
+}
+
 describe('batch leases: a lost lease makes no call', () => {
-  const ctx = appWithSandbox({ latencyMs: 150 }, { USE_BULK_SMS: 'false', SMS_BATCH_SIZE: '10', WORKER_CONCURRENCY: '1' });
+  const ctx = slowSingleFlow();
 
   it('the holder stops at its next marker once another token holds the batch, and the batch still completes once', async () => {
-    const t = await createTenant(ctx.app.url);
-    const id = await campaignOf(t, 10, 7_100_000);
-    expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
-    await waitFor(async () => ctx.sandbox.stats().accepted >= 2, 20_000, 5);
+    const { t, id } = await sendingTen(ctx, 7_100_000);
     // Someone else holds the batch now (as after a takeover).
     await ctx.app.db.query(`UPDATE campaign_batches SET lease_token = gen_random_uuid(), lease_expires_at = now() + interval '1 hour' WHERE campaign_id = $1`, [id]);
     const atSteal = ctx.sandbox.stats().accepted;
@@ -76,13 +87,10 @@ describe('batch leases: a lost lease makes no call', () => {
 });
 
 describe('batch leases: a batch reopened under its holder is not ended by the holder', () => {
-  const ctx = appWithSandbox({ latencyMs: 150 }, { USE_BULK_SMS: 'false', SMS_BATCH_SIZE: '10', WORKER_CONCURRENCY: '1' });
+  const ctx = slowSingleFlow();
 
   it('a message the sweep queued again while the holder still sent goes out, and the campaign completes', async () => {
-    const t = await createTenant(ctx.app.url);
-    const id = await campaignOf(t, 10, 7_200_000);
-    expect((await t.api.post(`/api/campaigns/${id}/enqueue`)).status).toBe(202);
-    await waitFor(async () => ctx.sandbox.stats().accepted >= 2, 20_000, 5);
+    const { t, id } = await sendingTen(ctx, 7_200_000);
     // What settleUnknown does to a batch whose lease ran out while its holder still sends: one of its
     // messages (here the first, already accepted: Mitto will see it twice, on purpose) is queued again
     // and the batch gets a new job round; the holder does not have it in its list.
