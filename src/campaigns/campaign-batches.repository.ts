@@ -63,19 +63,22 @@ export class CampaignBatchesRepository {
   ): Promise<{ written: number; canaryPassed: boolean }> {
     const anySent = outcomes.some((o) => o.status === 'sent');
     const anyUnknown = outcomes.some((o) => o.status === 'unknown');
+    const dense = denseOutcomes(outcomes);
     const [row] = await preparedRows<{ written: number; canary_passed: boolean }>(this.db, 'batch_write_outcomes',
-      `WITH u AS (
-         SELECT * FROM unnest($4::int[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(seq, status, provider_id, error_code, error_message)
-       ), written AS (
+      // The outcomes come as arrays indexed by seq - $4 (the first seq), and the messages are found by one
+      // range scan of (campaign_id, seq) with no join: a plan that cannot go wrong whatever the statistics
+      // say. Joined to unnest(seqs) instead, a campaign imported into a table not analysed since was read
+      // whole for every write (~0.7 s per write of 100 at 20k recipients), or joined row by row.
+      `WITH written AS (
          UPDATE campaign_messages m
-            SET status = u.status,
-                provider_message_id = coalesce(u.provider_id, m.provider_message_id),
-                bulk_id = CASE WHEN u.status = 'sent' THEN $9 ELSE m.bulk_id END,
-                error_code = u.error_code, error_message = u.error_message,
-                sent_at = CASE WHEN u.status = 'sent' THEN now() ELSE m.sent_at END,
+            SET status = ($5::text[])[m.seq - $4 + 1],
+                provider_message_id = coalesce(($6::text[])[m.seq - $4 + 1], m.provider_message_id),
+                bulk_id = CASE WHEN ($5::text[])[m.seq - $4 + 1] = 'sent' THEN $9 ELSE m.bulk_id END,
+                error_code = ($7::text[])[m.seq - $4 + 1], error_message = ($8::text[])[m.seq - $4 + 1],
+                sent_at = CASE WHEN ($5::text[])[m.seq - $4 + 1] = 'sent' THEN now() ELSE m.sent_at END,
                 retry_count = $10, updated_at = now()
-           FROM u
-          WHERE m.campaign_id = $1 AND m.seq = u.seq AND m.status IN ('queued', 'unknown')
+          WHERE m.campaign_id = $1 AND m.seq >= $4::int AND m.seq < $4::int + cardinality($5::text[])
+            AND ($5::text[])[m.seq - $4 + 1] IS NOT NULL AND m.status IN ('queued', 'unknown')
          RETURNING m.id, m.status, m.provider_message_id
        ), provider_ids AS (
          INSERT INTO campaign_message_provider_ids (provider_message_id, message_id)
@@ -112,11 +115,11 @@ export class CampaignBatchesRepository {
         ref.campaignId,
         ref.batch,
         ref.token,
-        outcomes.map((o) => o.seq),
-        outcomes.map((o) => o.status),
-        outcomes.map((o) => o.providerMessageId ?? null),
-        outcomes.map((o) => o.errorCode ?? null),
-        outcomes.map((o) => (o.errorMessage ? o.errorMessage.slice(0, 1000) : null)),
+        dense.first,
+        dense.status,
+        dense.providerId,
+        dense.errorCode,
+        dense.errorMessage,
         meta.bulkId,
         meta.attempt,
         release !== undefined,
@@ -178,4 +181,40 @@ function settleSql(target: string, campaign: string, status: string, code: strin
          AND m.status = 'queued'
       RETURNING 1
     )`;
+}
+
+/**
+ * Outcomes as arrays indexed by seq - first (a batch's seqs are one short range): a seq without an
+ * outcome has null status and is not written. An empty list gives empty arrays (nothing is written).
+ */
+export function denseOutcomes(outcomes: readonly MessageOutcome[]): {
+  first: number;
+  status: Array<string | null>;
+  providerId: Array<string | null>;
+  errorCode: Array<string | null>;
+  errorMessage: Array<string | null>;
+} {
+  if (outcomes.length === 0) return { first: 0, status: [], providerId: [], errorCode: [], errorMessage: [] };
+  let first = outcomes[0].seq;
+  let last = first;
+  for (const o of outcomes) {
+    if (o.seq < first) first = o.seq;
+    if (o.seq > last) last = o.seq;
+  }
+  const size = last - first + 1;
+  const dense = {
+    first,
+    status: new Array<string | null>(size).fill(null),
+    providerId: new Array<string | null>(size).fill(null),
+    errorCode: new Array<string | null>(size).fill(null),
+    errorMessage: new Array<string | null>(size).fill(null),
+  };
+  for (const o of outcomes) {
+    const i = o.seq - first;
+    dense.status[i] = o.status;
+    dense.providerId[i] = o.providerMessageId ?? null;
+    dense.errorCode[i] = o.errorCode ?? null;
+    dense.errorMessage[i] = o.errorMessage ? o.errorMessage.slice(0, 1000) : null;
+  }
+  return dense;
 }
