@@ -1,7 +1,7 @@
 // Result-write section of the benchmark (`npm run bench -- result-write`): what PostgreSQL pays per message
 // for the send's one write, taken apart. On a 100k campaign of the real schema (enqueued, so its credits are
 // held, then paused), the statement of CampaignBatchesRepository.writeOutcomes in its essentials — 200 rows
-// `queued` → `sent` by `UPDATE … FROM unnest(…)` and their provider ids into campaign_message_provider_ids —
+// `queued` → `sent` by one `UPDATE` (outcomes as arrays indexed by seq) and their provider ids into campaign_message_provider_ids —
 // is run over one connection, 500 statements per round, with and without the provider-id insert and with
 // and without the status trigger (counters, credits, ledger), next to the bare reference of the send
 // section (the same UPDATEs on a table with only a primary key). Five rounds, the order rotated, each variant
@@ -67,11 +67,11 @@ async function timeVariant(db, campaignId, v) {
   await db.query('VACUUM ANALYZE campaign_messages');
   await db.query(`ALTER TABLE campaign_messages ${v.trigger ? 'ENABLE' : 'DISABLE'} TRIGGER ${TRIGGER}`);
   await db.query('CHECKPOINT');
-  const sql = `WITH u AS (SELECT * FROM unnest($2::int[], $3::text[]) AS u(seq, provider_id)),
-    written AS (
-      UPDATE campaign_messages m SET status = 'sent', provider_message_id = u.provider_id, bulk_id = $4,
+  const sql = `WITH written AS (
+      UPDATE campaign_messages m SET status = ($3::text[])[m.seq - $2 + 1], provider_message_id = ($4::text[])[m.seq - $2 + 1], bulk_id = $5,
              error_code = NULL, error_message = NULL, sent_at = now(), retry_count = 1, updated_at = now()
-        FROM u WHERE m.campaign_id = $1 AND m.seq = u.seq AND m.status IN ('queued', 'unknown')
+       WHERE m.campaign_id = $1 AND m.seq >= $2::int AND m.seq < $2::int + cardinality($3::text[])
+         AND ($3::text[])[m.seq - $2 + 1] IS NOT NULL AND m.status IN ('queued', 'unknown')
       RETURNING m.id, m.provider_message_id)
     ${v.providerIds ? `, ids AS (INSERT INTO campaign_message_provider_ids (provider_message_id, message_id)
       SELECT provider_message_id, id FROM written ON CONFLICT DO NOTHING)` : ''}
@@ -80,7 +80,11 @@ async function timeVariant(db, campaignId, v) {
   for (let from = 0; from < SIZE; from += 200) {
     const seqs = Array.from({ length: 200 }, (_, i) => from + i);
     const stamp = Date.now().toString(36).padStart(10, '0');
-    await db.query({ name: `result-write-${v.key}`, text: sql, values: [campaignId, seqs, seqs.map((s) => `${stamp}${String(s).padStart(16, '0')}`), randomUUID()] });
+    await db.query({
+      name: `result-write-${v.key}`,
+      text: sql,
+      values: [campaignId, from, seqs.map(() => 'sent'), seqs.map((s) => `${stamp}${String(s).padStart(16, '0')}`), randomUUID()],
+    });
   }
   const us = ((now() - t0) * 1000) / SIZE;
   await db.query(`ALTER TABLE campaign_messages ENABLE TRIGGER ${TRIGGER}`);
