@@ -1,10 +1,10 @@
 // Result-write section of the benchmark (`npm run bench -- result-write`): what PostgreSQL pays per message
 // for the send's one write, taken apart. On a 100k campaign of the real schema (enqueued, so its credits are
 // held, then paused), the statement of CampaignBatchesRepository.writeOutcomes in its essentials — 200 rows
-// `queued` → `sent` by one `UPDATE` (outcomes as arrays indexed by seq) and their provider ids into campaign_message_provider_ids —
+// `queued` → `sent` by one `UPDATE` (outcomes as JSON arrays indexed by seq) and their provider ids into campaign_message_provider_ids —
 // is run over one connection, 500 statements per round, with and without the provider-id insert and with
 // and without the status trigger (counters, credits, ledger), next to the bare reference of the send
-// section (the same UPDATEs on a table with only a primary key). Five rounds, the order rotated, each variant
+// section (`UPDATE … FROM unnest(…)` statements of 200 rows on a table with only a primary key). Five rounds, the order rotated, each variant
 // (and the reference) from a fresh CHECKPOINT so that all pay the same full-page writes; medians.
 // Provider ids are time-ordered like Mitto's (and the sandbox's) ULIDs.
 import { randomUUID } from 'node:crypto';
@@ -67,11 +67,17 @@ async function timeVariant(db, campaignId, v) {
   await db.query('VACUUM ANALYZE campaign_messages');
   await db.query(`ALTER TABLE campaign_messages ${v.trigger ? 'ENABLE' : 'DISABLE'} TRIGGER ${TRIGGER}`);
   await db.query('CHECKPOINT');
+  // The SET list and WHERE clause of writeOutcomes (every element lookup it makes), with no errors.
   const sql = `WITH written AS (
-      UPDATE campaign_messages m SET status = ($3::text[])[m.seq - $2 + 1], provider_message_id = ($4::text[])[m.seq - $2 + 1], bulk_id = $5,
-             error_code = NULL, error_message = NULL, sent_at = now(), retry_count = 1, updated_at = now()
-       WHERE m.campaign_id = $1 AND m.seq >= $2::int AND m.seq < $2::int + cardinality($3::text[])
-         AND ($3::text[])[m.seq - $2 + 1] IS NOT NULL AND m.status IN ('queued', 'unknown')
+      UPDATE campaign_messages m
+         SET status = ($3::jsonb) ->> (m.seq - $2),
+             provider_message_id = coalesce(($4::jsonb) ->> (m.seq - $2), m.provider_message_id),
+             bulk_id = CASE WHEN ($3::jsonb) ->> (m.seq - $2) = 'sent' THEN $5 ELSE m.bulk_id END,
+             error_code = ($6::jsonb) ->> (m.seq - $2), error_message = ($6::jsonb) ->> (m.seq - $2),
+             sent_at = CASE WHEN ($3::jsonb) ->> (m.seq - $2) = 'sent' THEN now() ELSE m.sent_at END,
+             retry_count = 1, updated_at = now()
+       WHERE m.campaign_id = $1 AND m.seq >= $2::int AND m.seq < $2::int + jsonb_array_length($3::jsonb)
+         AND ($3::jsonb) ->> (m.seq - $2) IS NOT NULL AND m.status IN ('queued', 'unknown')
       RETURNING m.id, m.provider_message_id)
     ${v.providerIds ? `, ids AS (INSERT INTO campaign_message_provider_ids (provider_message_id, message_id)
       SELECT provider_message_id, id FROM written ON CONFLICT DO NOTHING)` : ''}
@@ -83,7 +89,10 @@ async function timeVariant(db, campaignId, v) {
     await db.query({
       name: `result-write-${v.key}`,
       text: sql,
-      values: [campaignId, from, seqs.map(() => 'sent'), seqs.map((s) => `${stamp}${String(s).padStart(16, '0')}`), randomUUID()],
+      values: [
+        campaignId, from, JSON.stringify(seqs.map(() => 'sent')), JSON.stringify(seqs.map((s) => `${stamp}${String(s).padStart(16, '0')}`)),
+        randomUUID(), JSON.stringify(seqs.map(() => null)),
+      ],
     });
   }
   const us = ((now() - t0) * 1000) / SIZE;
