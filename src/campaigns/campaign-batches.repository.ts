@@ -214,9 +214,20 @@ export function denseOutcomes(outcomes: readonly MessageOutcome[]): {
   for (const o of outcomes) {
     const i = o.seq - first;
     dense.status[i] = o.status;
-    dense.providerId[i] = o.providerMessageId ?? null;
-    dense.errorCode[i] = o.errorCode ?? null;
-    dense.errorMessage[i] = o.errorMessage ? o.errorMessage.slice(0, 1000) : null;
+    dense.providerId[i] = jsonSafe(o.providerMessageId);
+    dense.errorCode[i] = jsonSafe(o.errorCode);
+    dense.errorMessage[i] = o.errorMessage ? jsonSafe(o.errorMessage.slice(0, 1000)) : null;
   }
   return dense;
+}
+
+/**
+ * A string PostgreSQL's jsonb accepts: JSON.stringify writes a lone UTF-16 surrogate (a provider's
+ * answer can carry one, and cutting a message at 1,000 code units can split a pair) and NUL as `\u`
+ * escapes, which jsonb refuses; the whole result write would then fail on every retry. Both become
+ * U+FFFD, as they did when these strings went to PostgreSQL as text.
+ */
+export function jsonSafe(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  return value.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd').replaceAll('\u0000', '\ufffd');
 }
