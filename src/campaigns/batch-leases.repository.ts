@@ -87,7 +87,7 @@ export class BatchLeasesRepository {
       this.db,
       'batch_lease',
       `WITH target AS (
-         SELECT b.campaign_id, b.batch, b.inflight_from, b.inflight_to, b.lease_token IS NOT NULL AS abandoned,
+         SELECT b.campaign_id, b.batch, b.inflight_from, b.inflight_to, b.lease_token IS NOT NULL AS abandoned, b.xmin AS locked_xmin,
                 (SELECT batch_size FROM campaigns WHERE id = $1) AS batch_size, (SELECT tenant_id FROM campaigns WHERE id = $1) AS tenant_id,
                 -- most tenants have no suppressions: then no message needs a lookup
                 EXISTS (SELECT 1 FROM suppressions s JOIN campaigns c ON c.tenant_id = s.tenant_id WHERE c.id = $1) AS any_suppressed
@@ -96,6 +96,13 @@ export class BatchLeasesRepository {
             AND (b.lease_expires_at IS NULL OR b.lease_expires_at <= now())
             AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = b.campaign_id AND c.status = 'sending' AND c.dispatch_generation = $3)
           FOR UPDATE OF b
+       ), snapshot_row AS (
+         -- The batch row as this statement's snapshot has it. FOR UPDATE above waits for a transaction that
+         -- holds the row and then returns the row as that transaction left it, while the messages below are
+         -- read as of the snapshot: after a concurrent reopening (the sweep queued an unknown message again)
+         -- or a late holder's release, they would be stale, and the lease would send (or skip) the wrong
+         -- ones. So the lease is taken only if the row is still the snapshot's; else the job retries at once.
+         SELECT xmin AS snapshot_xmin FROM campaign_batches WHERE campaign_id = $1 AND batch = $2
        ), leased AS (
          UPDATE campaign_batches x
             -- an abandoned marker stays until interruptMarker has turned its messages unknown (same statement)
@@ -104,6 +111,7 @@ export class BatchLeasesRepository {
                 check_at = CASE WHEN t.abandoned THEN coalesce(x.check_at, now() + ${msInterval('$6')}) ELSE x.check_at END,
                 updated_at = now()
            FROM target t WHERE x.campaign_id = t.campaign_id AND x.batch = t.batch
+            AND t.locked_xmin = (SELECT snapshot_xmin FROM snapshot_row)
          RETURNING t.inflight_from AS prev_from, t.inflight_to AS prev_to, x.job_round AS leased_round
        ), queued AS (
          -- the abandoned marker's range is left out: it becomes unknown (interruptMarker)
