@@ -33,14 +33,9 @@ function joinRowsRemoved(node: PlanNode): number {
   return own + (node.Plans ?? []).reduce((sum, child) => sum + joinRowsRemoved(child), 0);
 }
 
-/** A bound value as an SQL literal for EXECUTE (arrays as array literals, quoted and escaped). */
+/** A bound value as an SQL literal for EXECUTE (the write's parameters are scalars and JSON text). */
 function sqlLiteral(v: unknown): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (Array.isArray(v)) {
-    const items = v.map((x) => (x === null || x === undefined ? 'NULL' : `"${String(x).replace(/[\\"]/g, (c) => `\\${c}`)}"`));
-    return pg.escapeLiteral(`{${items.join(',')}}`);
-  }
-  return pg.escapeLiteral(String(v));
+  return v === null || v === undefined ? 'NULL' : pg.escapeLiteral(String(v));
 }
 
 /** Messages the UPDATE wrote (its ModifyTable node). */
@@ -122,4 +117,32 @@ describe('result write: its plan does not depend on statistics', () => {
       await runner.release();
     }
   });
+
+  it('writes the strings it is given: quotes, backslashes, an emoji; a lone surrogate and NUL as U+FFFD', async () => {
+    const t = await createTenant(app.url);
+    const c = await t.api.post('/api/campaigns', { name: 'strings', text: 'Hello' });
+    const csv = ['phone', ...Array.from({ length: 3 }, (_, i) => phone(8_900_000 + i))].join('\n');
+    expect((await t.api.post(`/api/campaigns/${c.body.id}/recipients`, csv, { 'content-type': 'text/csv' })).body.accepted).toBe(3);
+    const provider = `p-"q"\\'${randomUUID()}`;
+    const written = await app.app.get(CampaignBatchesRepository).writeOutcomes(
+      { campaignId: c.body.id, batch: 0, token: randomUUID() },
+      [
+        { seq: 2, status: 'failed', errorCode: 'MITTO_X', errorMessage: 'half \ud83d pair, nul \u0000 end' },
+        { seq: 0, status: 'sent', providerMessageId: provider },
+        { seq: 1, status: 'failed', errorCode: 'MITTO_"E"', errorMessage: 'smile \u{1F600} "quoted" \\ back' },
+      ],
+      { bulkId: 'B', attempt: 0, reconcileAfterMs: 60_000 },
+    );
+    expect(written.written).toBe(3);
+    const rows = await app.db.query(
+      `SELECT seq, status, provider_message_id, error_code, error_message FROM campaign_messages WHERE campaign_id = $1 ORDER BY seq`, [c.body.id]);
+    expect(rows).toEqual([
+      { seq: 0, status: 'sent', provider_message_id: provider, error_code: null, error_message: null },
+      { seq: 1, status: 'failed', provider_message_id: null, error_code: 'MITTO_"E"', error_message: 'smile \u{1F600} "quoted" \\ back' },
+      { seq: 2, status: 'failed', provider_message_id: null, error_code: 'MITTO_X', error_message: 'half \ufffd pair, nul \ufffd end' },
+    ]);
+    const [{ id: messageId }] = await app.db.query(`SELECT message_id AS id FROM campaign_message_provider_ids WHERE provider_message_id = $1`, [provider]);
+    expect(messageId).toBeDefined();
+  });
 });
+

@@ -224,8 +224,9 @@ export function denseOutcomes(outcomes: readonly MessageOutcome[]): {
 /**
  * A string PostgreSQL's jsonb accepts: JSON.stringify writes a lone UTF-16 surrogate (a provider's
  * answer can carry one, and cutting a message at 1,000 code units can split a pair) and NUL as `\u`
- * escapes, which jsonb refuses; the whole result write would then fail on every retry. Both become
- * U+FFFD, as they did when these strings went to PostgreSQL as text.
+ * escapes, which jsonb refuses, and the whole result write would fail (not as a transient error: the
+ * batch's known outcomes would be lost to a takeover). Both become U+FFFD: a lone surrogate did so too
+ * when these strings went to PostgreSQL as text; a NUL failed the write then as well.
  */
 export function jsonSafe(value: string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
