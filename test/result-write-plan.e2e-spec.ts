@@ -19,29 +19,27 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
-/** Rows the plan's scans read from campaign_messages (kept or filtered out), over all loops. */
-function messageRowsRead(node: PlanNode): number {
-  const own = node['Relation Name'] === 'campaign_messages' && node['Node Type'].endsWith('Scan')
-    ? ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * (node['Actual Loops'] ?? 1)
-    : 0;
-  return own + (node.Plans ?? []).reduce((sum, child) => sum + messageRowsRead(child), 0);
+/** `count` summed over a plan node and everything under it. */
+function sumOverPlan(node: PlanNode, count: (n: PlanNode) => number): number {
+  return count(node) + (node.Plans ?? []).reduce((sum, child) => sum + sumOverPlan(child, count), 0);
 }
 
+/** Rows the plan's scans read from campaign_messages (kept or filtered out), over all loops. */
+const messageRowsRead = (plan: PlanNode) => sumOverPlan(plan, (n) =>
+  n['Relation Name'] === 'campaign_messages' && n['Node Type'].endsWith('Scan')
+    ? ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0)) * (n['Actual Loops'] ?? 1)
+    : 0);
+
 /** Rows the plan's joins compared and threw away, over all loops. */
-function joinRowsRemoved(node: PlanNode): number {
-  const own = (node['Rows Removed by Join Filter'] ?? 0) * (node['Actual Loops'] ?? 1);
-  return own + (node.Plans ?? []).reduce((sum, child) => sum + joinRowsRemoved(child), 0);
-}
+const joinRowsRemoved = (plan: PlanNode) => sumOverPlan(plan, (n) => (n['Rows Removed by Join Filter'] ?? 0) * (n['Actual Loops'] ?? 1));
+
+/** Messages the UPDATE wrote (its ModifyTable node). */
+const messagesWritten = (plan: PlanNode) => sumOverPlan(plan, (n) =>
+  n['Node Type'] === 'ModifyTable' && n['Relation Name'] === 'campaign_messages' ? (n['Actual Rows'] ?? 0) : 0);
 
 /** A bound value as an SQL literal for EXECUTE (the write's parameters are scalars and JSON text). */
 function sqlLiteral(v: unknown): string {
   return v === null || v === undefined ? 'NULL' : pg.escapeLiteral(String(v));
-}
-
-/** Messages the UPDATE wrote (its ModifyTable node). */
-function messagesWritten(node: PlanNode): number {
-  const own = node['Node Type'] === 'ModifyTable' && node['Relation Name'] === 'campaign_messages' ? (node['Actual Rows'] ?? 0) : 0;
-  return own + (node.Plans ?? []).reduce((sum, child) => sum + messagesWritten(child), 0);
 }
 
 /**
