@@ -42,6 +42,19 @@ function sqlLiteral(v: unknown): string {
   return v === null || v === undefined ? 'NULL' : pg.escapeLiteral(String(v));
 }
 
+/** Records the names of the result-write statements the app's pool runs, until restore(). */
+function recordWriteStatements(app: TestApp): { names: string[]; restore: () => void } {
+  const pool = (app.db.driver as unknown as { master: { query: (config: unknown) => Promise<unknown> } }).master;
+  const query = pool.query;
+  const names: string[] = [];
+  pool.query = (config: unknown) => {
+    const name = (config as { name?: string })?.name;
+    if (name?.startsWith('batch_write_outcomes')) names.push(name);
+    return query.call(pool, config);
+  };
+  return { names, restore: () => { pool.query = query; } };
+}
+
 /**
  * The result write finds a batch's messages by an index range scan on a table PostgreSQL has not analysed.
  * A campaign imported into a table that has not been analysed since (a new installation's first
@@ -49,7 +62,7 @@ function sqlLiteral(v: unknown): string {
  * suite a 20k campaign sent at a quarter of its rate limit for its first seconds, each write of 100
  * taking ~1 s, until autovacuum analysed the table.
  */
-describe('result write: its plan does not depend on statistics', () => {
+describe('result write: its plan does not depend on statistics; provider ids', () => {
   let app: TestApp;
 
   beforeAll(async () => {
@@ -143,6 +156,69 @@ describe('result write: its plan does not depend on statistics', () => {
     ]);
     const [{ id: messageId }] = await app.db.query(`SELECT message_id AS id FROM campaign_message_provider_ids WHERE provider_message_id = $1`, [provider]);
     expect(messageId).toBeDefined();
+  });
+
+  // The write inserts provider ids without ON CONFLICT (the speculative insertion costs every row); a
+  // provider id we hold already makes it fail whole, and it is made again in the form that skips it.
+  it('lands whole when Mitto gives a provider id we hold already: made again in the form that skips it', async () => {
+    const t = await createTenant(app.url);
+    const c = await t.api.post('/api/campaigns', { name: 'repeated provider id', text: 'Hello' });
+    const csv = ['phone', ...Array.from({ length: 3 }, (_, i) => phone(8_950_000 + i))].join('\n');
+    expect((await t.api.post(`/api/campaigns/${c.body.id}/recipients`, csv, { 'content-type': 'text/csv' })).body.accepted).toBe(3);
+    const ids: Array<{ seq: number; id: string }> = await app.db.query(`SELECT seq, id FROM campaign_messages WHERE campaign_id = $1 ORDER BY seq`, [c.body.id]);
+    const repeated = `repeated-${randomUUID()}`;
+    const fresh = `fresh-${randomUUID()}`;
+    // The id is taken by message 2 already (as if Mitto had answered it for that one before).
+    await app.db.query(`INSERT INTO campaign_message_provider_ids (provider_message_id, message_id) VALUES ($1, $2)`, [repeated, ids[2].id]);
+
+    const { names, restore } = recordWriteStatements(app);
+    let written: { written: number };
+    try {
+      written = await app.app.get(CampaignBatchesRepository).writeOutcomes(
+        { campaignId: c.body.id, batch: 0, token: randomUUID() },
+        [{ seq: 0, status: 'sent', providerMessageId: repeated }, { seq: 1, status: 'sent', providerMessageId: fresh }],
+        { bulkId: 'B', attempt: 0, reconcileAfterMs: 60_000 },
+      );
+    } finally {
+      restore();
+    }
+
+    expect(names).toEqual(['batch_write_outcomes', 'batch_write_outcomes_dedup']);
+    expect(written.written).toBe(2);
+    const rows = await app.db.query(`SELECT seq, status, provider_message_id FROM campaign_messages WHERE campaign_id = $1 ORDER BY seq`, [c.body.id]);
+    expect(rows).toEqual([
+      { seq: 0, status: 'sent', provider_message_id: repeated },
+      { seq: 1, status: 'sent', provider_message_id: fresh },
+      { seq: 2, status: 'queued', provider_message_id: null },
+    ]);
+    // The first mapping is kept; the new id is recorded; the counters moved once (the failed try changed nothing).
+    const mapped = await app.db.query(
+      `SELECT provider_message_id, message_id FROM campaign_message_provider_ids WHERE provider_message_id = ANY($1) ORDER BY provider_message_id`, [[repeated, fresh]]);
+    expect(mapped).toEqual([
+      { provider_message_id: fresh, message_id: ids[1].id },
+      { provider_message_id: repeated, message_id: ids[2].id },
+    ]);
+    const counts = await app.db.query(`SELECT status, messages::int AS n FROM campaign_message_counts WHERE campaign_id = $1 AND messages <> 0 ORDER BY status`, [c.body.id]);
+    expect(counts).toEqual([{ status: 'queued', n: 1 }, { status: 'sent', n: 2 }]);
+  });
+
+  it('uses the plain insert alone when every provider id is new', async () => {
+    const t = await createTenant(app.url);
+    const c = await t.api.post('/api/campaigns', { name: 'new provider ids', text: 'Hello' });
+    const csv = ['phone', ...Array.from({ length: 2 }, (_, i) => phone(8_960_000 + i))].join('\n');
+    expect((await t.api.post(`/api/campaigns/${c.body.id}/recipients`, csv, { 'content-type': 'text/csv' })).body.accepted).toBe(2);
+    const { names, restore } = recordWriteStatements(app);
+    try {
+      const written = await app.app.get(CampaignBatchesRepository).writeOutcomes(
+        { campaignId: c.body.id, batch: 0, token: randomUUID() },
+        [{ seq: 0, status: 'sent', providerMessageId: `new-${randomUUID()}` }, { seq: 1, status: 'sent', providerMessageId: `new-${randomUUID()}` }],
+        { bulkId: 'B', attempt: 0, reconcileAfterMs: 60_000 },
+      );
+      expect(written.written).toBe(2);
+    } finally {
+      restore();
+    }
+    expect(names).toEqual(['batch_write_outcomes']);
   });
 });
 

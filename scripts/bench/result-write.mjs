@@ -2,8 +2,9 @@
 // for the send's one write, taken apart. On a 100k campaign of the real schema (enqueued, so its credits are
 // held, then paused), the statement of CampaignBatchesRepository.writeOutcomes in its essentials — 200 rows
 // `queued` → `sent` by one `UPDATE` (outcomes as JSON arrays indexed by seq) and their provider ids into campaign_message_provider_ids —
-// is run over one connection, 500 statements per round, with and without the provider-id insert and with
-// and without the status trigger (counters, credits, ledger), next to the bare reference of the send
+// is run over one connection, 500 statements per round, with and without the provider-id insert (and with
+// it in the form the write falls back to, ON CONFLICT DO NOTHING) and with and without the status
+// trigger (counters, credits, ledger), next to the bare reference of the send
 // section (`UPDATE … FROM unnest(…)` statements of 200 rows on a table with only a primary key). Five rounds, the order rotated, each variant
 // (and the reference) from a fresh CHECKPOINT so that all pay the same full-page writes; medians.
 // Provider ids are time-ordered like Mitto's (and the sandbox's) ULIDs.
@@ -17,6 +18,7 @@ const TRIGGER = 'tr_campaign_messages_status_moved';
 
 const VARIANTS = [
   { key: 'full', label: 'as the send writes it: update + provider ids + trigger', providerIds: true, trigger: true },
+  { key: 'onConflict', label: 'provider ids inserted with ON CONFLICT DO NOTHING', providerIds: 'onConflict', trigger: true },
   { key: 'noProvider', label: 'without the provider-id insert', providerIds: false, trigger: true },
   { key: 'noTrigger', label: 'without the status trigger', providerIds: true, trigger: false },
   { key: 'neither', label: 'the UPDATE alone (neither)', providerIds: false, trigger: false },
@@ -80,7 +82,7 @@ async function timeVariant(db, campaignId, v) {
          AND ($3::jsonb) ->> (m.seq - $2) IS NOT NULL AND m.status IN ('queued', 'unknown')
       RETURNING m.id, m.provider_message_id)
     ${v.providerIds ? `, ids AS (INSERT INTO campaign_message_provider_ids (provider_message_id, message_id)
-      SELECT provider_message_id, id FROM written ON CONFLICT DO NOTHING)` : ''}
+      SELECT provider_message_id, id FROM written${v.providerIds === 'onConflict' ? ' ON CONFLICT DO NOTHING' : ''})` : ''}
     SELECT count(*) FROM written`;
   const t0 = now();
   for (let from = 0; from < SIZE; from += 200) {

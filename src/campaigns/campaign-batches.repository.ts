@@ -64,74 +64,35 @@ export class CampaignBatchesRepository {
     const anySent = outcomes.some((o) => o.status === 'sent');
     const anyUnknown = outcomes.some((o) => o.status === 'unknown');
     const dense = denseOutcomes(outcomes);
-    const [row] = await preparedRows<{ written: number; canary_passed: boolean }>(this.db, 'batch_write_outcomes',
-      // The outcomes come as JSON arrays indexed by seq - $4 (the first seq), and the messages are found by
-      // one range scan of (campaign_id, seq) with no join: no join order or method for statistics to get
-      // wrong. Joined to unnest(seqs) instead, a campaign imported into a table not analysed since was read
-      // whole for every write (~0.7 s per write of 100 at 20k recipients). jsonb, not text[]: an element
-      // of a jsonb array is found in constant time, one of a text[] by walking the array from its start.
-      `WITH written AS (
-         UPDATE campaign_messages m
-            SET status = ($5::jsonb) ->> (m.seq - $4),
-                provider_message_id = coalesce(($6::jsonb) ->> (m.seq - $4), m.provider_message_id),
-                bulk_id = CASE WHEN ($5::jsonb) ->> (m.seq - $4) = 'sent' THEN $9 ELSE m.bulk_id END,
-                error_code = ($7::jsonb) ->> (m.seq - $4), error_message = ($8::jsonb) ->> (m.seq - $4),
-                sent_at = CASE WHEN ($5::jsonb) ->> (m.seq - $4) = 'sent' THEN now() ELSE m.sent_at END,
-                retry_count = $10, updated_at = now()
-          WHERE m.campaign_id = $1 AND m.seq >= $4::int AND m.seq < $4::int + jsonb_array_length($5::jsonb)
-            AND ($5::jsonb) ->> (m.seq - $4) IS NOT NULL AND m.status IN ('queued', 'unknown')
-         RETURNING m.id, m.status, m.provider_message_id
-       ), provider_ids AS (
-         INSERT INTO campaign_message_provider_ids (provider_message_id, message_id)
-         SELECT provider_message_id, id FROM written WHERE status = 'sent' AND provider_message_id IS NOT NULL
-         ON CONFLICT DO NOTHING
-       ), canary AS (
-         -- Only when this release holds messages behind the canary: is it still pending? The share lock
-         -- waits for a pass in progress and reads its result (then nothing is held); a pass that comes
-         -- later waits for us and clears what we wrote (openCanaryGate).
-         SELECT canary_state = 'pending' AS pending FROM campaigns WHERE id = $1 AND $16::timestamptz = 'infinity' FOR SHARE
-       ), batch AS (
-         UPDATE campaign_batches b
-            SET lease_token = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.lease_token END,
-                lease_expires_at = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.lease_expires_at END,
-                inflight_from = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.inflight_from END,
-                inflight_to = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.inflight_to END,
-                -- not done if the batch was reopened (a new round) while we held it: LeaseRef.round
-                state = CASE WHEN $11 AND $12 AND b.lease_token = $3 AND ($17::int IS NULL OR b.job_round = $17) THEN 'done' ELSE b.state END,
-                -- messages left waiting (their send window, behind the canary): not leased before this
-                not_before = CASE WHEN $11 AND b.lease_token = $3
-                                  THEN CASE WHEN $16::timestamptz = 'infinity' AND NOT coalesce((SELECT pending FROM canary), false) THEN NULL ELSE $16::timestamptz END
-                                  ELSE b.not_before END,
-                first_sent_at = CASE WHEN $13 THEN coalesce(b.first_sent_at, now()) ELSE b.first_sent_at END,
-                check_at = CASE WHEN $13 THEN coalesce(b.check_at, now() + ${msInterval('$15')}) ELSE b.check_at END,
-                unknown_at = CASE WHEN $14 THEN coalesce(b.unknown_at, now()) ELSE b.unknown_at END,
-                updated_at = now()
-          WHERE b.campaign_id = $1 AND b.batch = $2
-            AND (($11 AND b.lease_token = $3) OR ($13 AND b.check_at IS NULL) OR ($14 AND b.unknown_at IS NULL))
-         RETURNING 1
-       )
-       SELECT (SELECT count(*) FROM written)::int AS written,
-              coalesce($16::timestamptz = 'infinity' AND NOT coalesce((SELECT pending FROM canary), false), false) AS canary_passed`,
-      [
-        ref.campaignId,
-        ref.batch,
-        ref.token,
-        dense.first,
-        JSON.stringify(dense.status),
-        JSON.stringify(dense.providerId),
-        JSON.stringify(dense.errorCode),
-        JSON.stringify(dense.errorMessage),
-        meta.bulkId,
-        meta.attempt,
-        release !== undefined,
-        release?.done ?? false,
-        anySent,
-        anyUnknown,
-        meta.reconcileAfterMs,
-        release?.notBefore === 'held' ? 'infinity' : (release?.notBefore?.toISOString() ?? null),
-        ref.round ?? null,
-      ],
-    );
+    const params = [
+      ref.campaignId,
+      ref.batch,
+      ref.token,
+      dense.first,
+      JSON.stringify(dense.status),
+      JSON.stringify(dense.providerId),
+      JSON.stringify(dense.errorCode),
+      JSON.stringify(dense.errorMessage),
+      meta.bulkId,
+      meta.attempt,
+      release !== undefined,
+      release?.done ?? false,
+      anySent,
+      anyUnknown,
+      meta.reconcileAfterMs,
+      release?.notBefore === 'held' ? 'infinity' : (release?.notBefore?.toISOString() ?? null),
+      ref.round ?? null,
+    ];
+    type Row = { written: number; canary_passed: boolean };
+    let row: Row;
+    try {
+      [row] = await preparedRows<Row>(this.db, 'batch_write_outcomes', RESULT_WRITE_SQL, params);
+    } catch (e) {
+      // A provider id we hold already (Mitto repeated one, or named two items alike): the statement did
+      // nothing; made again with the insert that skips what exists. Any other error is the caller's.
+      if (!isProviderIdTaken(e)) throw e;
+      [row] = await preparedRows<Row>(this.db, 'batch_write_outcomes_dedup', RESULT_WRITE_DEDUP_SQL, params);
+    }
     return { written: row.written, canaryPassed: row.canary_passed };
   }
 
@@ -158,6 +119,74 @@ export class CampaignBatchesRepository {
   async releaseCanaryHold(campaignId: string): Promise<void> {
     await this.db.query(`UPDATE campaign_batches SET not_before = NULL WHERE campaign_id = $1 AND not_before = 'infinity'`, [campaignId]);
   }
+}
+
+/**
+ * The result write (CampaignBatchesRepository.writeOutcomes). The outcomes come as JSON arrays indexed
+ * by seq - $4 (the first seq), and the messages are found by one range scan of (campaign_id, seq) with no
+ * join: no join order or method for statistics to get wrong. Joined to unnest(seqs) instead, a campaign
+ * imported into a table not analysed since was read whole for every write (~0.7 s per write of 100 at 20k
+ * recipients). jsonb, not text[]: an element of a jsonb array is found in constant time, one of a text[]
+ * by walking the array from its start.
+ *
+ * The provider ids go into campaign_message_provider_ids by a plain INSERT. A message's provider id is
+ * inserted by the write that moves it out of `queued`/`unknown`, or by a delivery report matched by our
+ * reference, which moves it too (whichever comes second finds the message moved and inserts nothing); a
+ * conflict here means that Mitto gave one id twice. `ON CONFLICT DO NOTHING` would cost every row a
+ * speculative insertion (an index probe before, a second WAL record after) for that rare case: 13.6
+ * against 11.3 µs per row for the whole write (docs/PERFORMANCE.md, "Result write, taken apart"). A
+ * write that does conflict fails whole, changing nothing, and is made again in the form with it (`dedup`).
+ */
+function resultWriteSql(dedup: boolean): string {
+  return `WITH written AS (
+         UPDATE campaign_messages m
+            SET status = ($5::jsonb) ->> (m.seq - $4),
+                provider_message_id = coalesce(($6::jsonb) ->> (m.seq - $4), m.provider_message_id),
+                bulk_id = CASE WHEN ($5::jsonb) ->> (m.seq - $4) = 'sent' THEN $9 ELSE m.bulk_id END,
+                error_code = ($7::jsonb) ->> (m.seq - $4), error_message = ($8::jsonb) ->> (m.seq - $4),
+                sent_at = CASE WHEN ($5::jsonb) ->> (m.seq - $4) = 'sent' THEN now() ELSE m.sent_at END,
+                retry_count = $10, updated_at = now()
+          WHERE m.campaign_id = $1 AND m.seq >= $4::int AND m.seq < $4::int + jsonb_array_length($5::jsonb)
+            AND ($5::jsonb) ->> (m.seq - $4) IS NOT NULL AND m.status IN ('queued', 'unknown')
+         RETURNING m.id, m.status, m.provider_message_id
+       ), provider_ids AS (
+         INSERT INTO campaign_message_provider_ids (provider_message_id, message_id)
+         SELECT provider_message_id, id FROM written WHERE status = 'sent' AND provider_message_id IS NOT NULL
+${dedup ? '         ON CONFLICT DO NOTHING\n' : ''}       ), canary AS (
+         -- Only when this release holds messages behind the canary: is it still pending? The share lock
+         -- waits for a pass in progress and reads its result (then nothing is held); a pass that comes
+         -- later waits for us and clears what we wrote (openCanaryGate).
+         SELECT canary_state = 'pending' AS pending FROM campaigns WHERE id = $1 AND $16::timestamptz = 'infinity' FOR SHARE
+       ), batch AS (
+         UPDATE campaign_batches b
+            SET lease_token = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.lease_token END,
+                lease_expires_at = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.lease_expires_at END,
+                inflight_from = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.inflight_from END,
+                inflight_to = CASE WHEN $11 AND b.lease_token = $3 THEN NULL ELSE b.inflight_to END,
+                -- not done if the batch was reopened (a new round) while we held it: LeaseRef.round
+                state = CASE WHEN $11 AND $12 AND b.lease_token = $3 AND ($17::int IS NULL OR b.job_round = $17) THEN 'done' ELSE b.state END,
+                -- messages left waiting (their send window, behind the canary): not leased before this
+                not_before = CASE WHEN $11 AND b.lease_token = $3
+                                  THEN CASE WHEN $16::timestamptz = 'infinity' AND NOT coalesce((SELECT pending FROM canary), false) THEN NULL ELSE $16::timestamptz END
+                                  ELSE b.not_before END,
+                first_sent_at = CASE WHEN $13 THEN coalesce(b.first_sent_at, now()) ELSE b.first_sent_at END,
+                check_at = CASE WHEN $13 THEN coalesce(b.check_at, now() + ${msInterval('$15')}) ELSE b.check_at END,
+                unknown_at = CASE WHEN $14 THEN coalesce(b.unknown_at, now()) ELSE b.unknown_at END,
+                updated_at = now()
+          WHERE b.campaign_id = $1 AND b.batch = $2
+            AND (($11 AND b.lease_token = $3) OR ($13 AND b.check_at IS NULL) OR ($14 AND b.unknown_at IS NULL))
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM written)::int AS written,
+              coalesce($16::timestamptz = 'infinity' AND NOT coalesce((SELECT pending FROM canary), false), false) AS canary_passed`;
+}
+const RESULT_WRITE_SQL = resultWriteSql(false);
+const RESULT_WRITE_DEDUP_SQL = resultWriteSql(true);
+
+/** The unique key of campaign_message_provider_ids refused a provider id (SQLSTATE 23505 on its key). */
+function isProviderIdTaken(e: unknown): boolean {
+  const { code, constraint } = (e ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === '23505' && constraint === 'pk_campaign_message_provider_ids';
 }
 
 /**
