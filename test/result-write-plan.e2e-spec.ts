@@ -172,7 +172,7 @@ describe('result write: its plan does not depend on statistics; provider ids', (
     await app.db.query(`INSERT INTO campaign_message_provider_ids (provider_message_id, message_id) VALUES ($1, $2)`, [repeated, ids[2].id]);
 
     const { names, restore } = recordWriteStatements(app);
-    let written: { written: number };
+    let written: { written: number; providerIdRepeated: boolean };
     try {
       written = await app.app.get(CampaignBatchesRepository).writeOutcomes(
         { campaignId: c.body.id, batch: 0, token: randomUUID() },
@@ -185,6 +185,7 @@ describe('result write: its plan does not depend on statistics; provider ids', (
 
     expect(names).toEqual(['batch_write_outcomes', 'batch_write_outcomes_dedup']);
     expect(written.written).toBe(2);
+    expect(written.providerIdRepeated).toBe(true);
     const rows = await app.db.query(`SELECT seq, status, provider_message_id FROM campaign_messages WHERE campaign_id = $1 ORDER BY seq`, [c.body.id]);
     expect(rows).toEqual([
       { seq: 0, status: 'sent', provider_message_id: repeated },
@@ -215,10 +216,32 @@ describe('result write: its plan does not depend on statistics; provider ids', (
         { bulkId: 'B', attempt: 0, reconcileAfterMs: 60_000 },
       );
       expect(written.written).toBe(2);
+      expect(written.providerIdRepeated).toBe(false);
     } finally {
       restore();
     }
     expect(names).toEqual(['batch_write_outcomes']);
+  });
+
+  it('lands whole when one answer gives two messages the same provider id', async () => {
+    const t = await createTenant(app.url);
+    const c = await t.api.post('/api/campaigns', { name: 'one id for two', text: 'Hello' });
+    const csv = ['phone', ...Array.from({ length: 2 }, (_, i) => phone(8_970_000 + i))].join('\n');
+    expect((await t.api.post(`/api/campaigns/${c.body.id}/recipients`, csv, { 'content-type': 'text/csv' })).body.accepted).toBe(2);
+    const twice = `twice-${randomUUID()}`;
+    const written = await app.app.get(CampaignBatchesRepository).writeOutcomes(
+      { campaignId: c.body.id, batch: 0, token: randomUUID() },
+      [{ seq: 0, status: 'sent', providerMessageId: twice }, { seq: 1, status: 'sent', providerMessageId: twice }],
+      { bulkId: 'B', attempt: 0, reconcileAfterMs: 60_000 },
+    );
+    expect(written).toMatchObject({ written: 2, providerIdRepeated: true });
+    const rows = await app.db.query(`SELECT seq, status, provider_message_id FROM campaign_messages WHERE campaign_id = $1 ORDER BY seq`, [c.body.id]);
+    expect(rows).toEqual([
+      { seq: 0, status: 'sent', provider_message_id: twice },
+      { seq: 1, status: 'sent', provider_message_id: twice },
+    ]);
+    const [{ n }] = await app.db.query(`SELECT count(*)::int AS n FROM campaign_message_provider_ids WHERE provider_message_id = $1`, [twice]);
+    expect(n).toBe(1);
   });
 });
 

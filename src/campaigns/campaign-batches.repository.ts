@@ -60,7 +60,7 @@ export class CampaignBatchesRepository {
     outcomes: MessageOutcome[],
     meta: { bulkId: string | null; attempt: number; reconcileAfterMs: number },
     release?: { done: boolean; notBefore?: Date | 'held' | null },
-  ): Promise<{ written: number; canaryPassed: boolean }> {
+  ): Promise<{ written: number; canaryPassed: boolean; providerIdRepeated: boolean }> {
     const anySent = outcomes.some((o) => o.status === 'sent');
     const anyUnknown = outcomes.some((o) => o.status === 'unknown');
     const dense = denseOutcomes(outcomes);
@@ -84,16 +84,17 @@ export class CampaignBatchesRepository {
       ref.round ?? null,
     ];
     type Row = { written: number; canary_passed: boolean };
-    let row: Row;
     try {
-      [row] = await preparedRows<Row>(this.db, 'batch_write_outcomes', RESULT_WRITE_SQL, params);
+      const [row] = await preparedRows<Row>(this.db, 'batch_write_outcomes', RESULT_WRITE_SQL, params);
+      return { written: row.written, canaryPassed: row.canary_passed, providerIdRepeated: false };
     } catch (e) {
-      // A provider id we hold already (Mitto repeated one, or named two items alike): the statement did
-      // nothing; made again with the insert that skips what exists. Any other error is the caller's.
-      if (!isProviderIdTaken(e)) throw e;
-      [row] = await preparedRows<Row>(this.db, 'batch_write_outcomes_dedup', RESULT_WRITE_DEDUP_SQL, params);
+      // A provider id we hold already: the statement did nothing, and is made again with the insert that
+      // skips what exists. Any unique violation counts, not only the key's name (a partitioned table's
+      // would differ): one that is not about provider ids fails the second form too, and reaches the caller.
+      if ((e as { code?: unknown })?.code !== UNIQUE_VIOLATION) throw e;
+      const [row] = await preparedRows<Row>(this.db, 'batch_write_outcomes_dedup', RESULT_WRITE_DEDUP_SQL, params);
+      return { written: row.written, canaryPassed: row.canary_passed, providerIdRepeated: true };
     }
-    return { written: row.written, canaryPassed: row.canary_passed };
   }
 
   /**
@@ -129,13 +130,14 @@ export class CampaignBatchesRepository {
  * recipients). jsonb, not text[]: an element of a jsonb array is found in constant time, one of a text[]
  * by walking the array from its start.
  *
- * The provider ids go into campaign_message_provider_ids by a plain INSERT. A message's provider id is
- * inserted by the write that moves it out of `queued`/`unknown`, or by a delivery report matched by our
- * reference, which moves it too (whichever comes second finds the message moved and inserts nothing); a
- * conflict here means that Mitto gave one id twice. `ON CONFLICT DO NOTHING` would cost every row a
- * speculative insertion (an index probe before, a second WAL record after) for that rare case: 13.6
- * against 11.3 µs per row for the whole write (docs/PERFORMANCE.md, "Result write, taken apart"). A
- * write that does conflict fails whole, changing nothing, and is made again in the form with it (`dedup`).
+ * The provider ids go into campaign_message_provider_ids by a plain INSERT. It records an id only for a
+ * message it moves out of `queued`/`unknown`, and a delivery report that recorded the id first (matched by
+ * our reference) has moved the message already. So a conflict here means that Mitto's answers disagree:
+ * one id given for two messages, or a report whose reference named another message than the send's
+ * answer did. `ON CONFLICT DO NOTHING` would cost every row a speculative insertion (an index probe
+ * before, a second WAL record after) for that rare case (docs/PERFORMANCE.md, "Result write, taken
+ * apart", times both forms). A write that does conflict fails whole, changing nothing, and is made again
+ * in the form with it (`dedup`); the caller logs it and counts it.
  */
 function resultWriteSql(dedup: boolean): string {
   return `WITH written AS (
@@ -183,11 +185,7 @@ ${dedup ? '         ON CONFLICT DO NOTHING\n' : ''}       ), canary AS (
 const RESULT_WRITE_SQL = resultWriteSql(false);
 const RESULT_WRITE_DEDUP_SQL = resultWriteSql(true);
 
-/** The unique key of campaign_message_provider_ids refused a provider id (SQLSTATE 23505 on its key). */
-function isProviderIdTaken(e: unknown): boolean {
-  const { code, constraint } = (e ?? {}) as { code?: unknown; constraint?: unknown };
-  return code === '23505' && constraint === 'pk_campaign_message_provider_ids';
-}
+const UNIQUE_VIOLATION = '23505';
 
 /**
  * CTEs `closed` (the target batches → done, lease ended) and `moved` (their queued messages → status, or

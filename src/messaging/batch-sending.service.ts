@@ -261,7 +261,7 @@ export class BatchSendingService {
     lease: BatchLease, outcomes: MessageOutcome[], bulkId: string | null, attempt: number, release?: { done: boolean },
   ): Promise<{ canaryPassed: boolean }> {
     if (outcomes.length === 0 && !release) return { canaryPassed: false };
-    return withDatabaseRetry(
+    const result = await withDatabaseRetry(
       () => this.batches.writeOutcomes(lease.ref, outcomes, { bulkId, attempt, reconcileAfterMs: this.reconcileAfterMs }, release),
       {
         maxMs: RESULT_WRITE_MAX_MS,
@@ -273,6 +273,12 @@ export class BatchSendingService {
         },
       },
     );
+    if (result.providerIdRepeated) {
+      // Written all the same; a report naming that id may be matched to the message that had it first.
+      this.metrics.providerIdsRepeated.inc();
+      this.logger.warn({ campaignId: lease.ref.campaignId, batch: lease.ref.batch, bulkId }, 'Mitto answered with a provider id already recorded for another message');
+    }
+    return result;
   }
 
   private count(outcomes: MessageOutcome[], mode: SmsSender['mode']): void {

@@ -41,6 +41,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly providerIdsRepeated = new Counter({
+    name: 'bulksms_provider_ids_repeated_total',
+    help: 'Result writes in which Mitto answered with a provider id already recorded (written all the same; the id keeps its first message)',
+    registers: [this.registry],
+  });
+
   readonly batchTakeovers = new Counter({
     name: 'bulksms_batch_takeovers_total',
     help: 'Batches leased after their previous holder abandoned them (crash, lost lease)',
