@@ -41,9 +41,23 @@ interface CellResult {
   evidence: string;
   seconds: number;
   idleSeconds: number;
+  /** Where the idle seconds were: each run of seconds without a request, as "length s at second n" of the send. */
+  idleGaps: string;
+}
+
+/** The runs of seconds without a request between the first and the last second that had one. */
+function idleGaps(seconds: number[]): string {
+  const sorted = [...seconds].sort((a, b) => a - b);
+  const gaps: string[] = [];
+  for (let i = 1; i < sorted.length; i++) {
+    const length = sorted[i] - sorted[i - 1] - 1;
+    if (length > 0) gaps.push(`${length} s at ${sorted[i - 1] + 1 - sorted[0]}`);
+  }
+  return gaps.join(', ') || 'none';
 }
 
 const results: CellResult[] = [];
+const TRACE = process.env.CHAOS_TRACE === '1';
 let offset = 0;
 
 describe('reliability matrix', () => {
@@ -133,6 +147,13 @@ describe('reliability matrix', () => {
         const me = await t.api.get('/api/me').catch(() => undefined);
         const m = s?.body?.metrics;
         lastSeen = { campaign: s?.body?.campaign?.status, metrics: m, credits: me?.body?.credits };
+        if (TRACE) {
+          // CHAOS_TRACE=1: a timeline of the settling, to see where idle seconds go.
+          const st = sandbox.stats();
+          console.log(`trace ${((Date.now() - started) / 1000).toFixed(1)} s: ${s?.body?.campaign?.status} bulk ${st.requests.byEndpoint.bulk} single ${st.requests.byEndpoint.single} ` +
+            `status ${st.requests.byEndpoint.status} accepted ${st.accepted} reports sent ${st.reportsSent} dropped ${st.reportsDropped}; ` +
+            `queued ${m?.queued} unknown ${m?.unknown} sent ${m?.sent} delivered ${m?.delivered}`);
+        }
         const settled = m && ['completed', 'failed'].includes(s.body.campaign.status) && m.queued + m.unknown + m.sent === 0;
         return settled && me?.status === 200 ? { status: s.body, me: me.body } : undefined;
       }, 300_000, 500).catch(async (e: Error) => {
@@ -166,6 +187,7 @@ describe('reliability matrix', () => {
         seconds: Math.round((Date.now() - started) / 1000),
         // Seconds between the first and the last request at the sandbox in which it got none.
         idleSeconds: last - first + 1 - perSecond.length,
+        idleGaps: idleGaps(perSecond),
       };
       results.push(result);
       console.log(JSON.stringify(result));
@@ -271,10 +293,10 @@ function writeResults(): void {
   const table = [
     `Run on ${new Date().toISOString().slice(0, 10)} with \`npm run build && npm run test:chaos -- test/reliability\` (${results.length} cells).`,
     '',
-    '| flow | UNKNOWN_POLICY | fault | messages | never reached | duplicates | non-terminal | credits reserved | final states | fault evidence | s | idle s |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| flow | UNKNOWN_POLICY | fault | messages | never reached | duplicates | non-terminal | credits reserved | final states | fault evidence | s | idle s | idle gaps (length at second n of the send) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map((r) =>
-      `| ${r.mode} | ${r.policy} | ${r.fault} | ${r.messages} | ${r.lost} | ${r.duplicates} | ${r.nonTerminal} | ${r.reserved} | ${r.states} | ${r.evidence} | ${r.seconds} | ${r.idleSeconds} |`),
+      `| ${r.mode} | ${r.policy} | ${r.fault} | ${r.messages} | ${r.lost} | ${r.duplicates} | ${r.nonTerminal} | ${r.reserved} | ${r.states} | ${r.evidence} | ${r.seconds} | ${r.idleSeconds} | ${r.idleGaps} |`),
   ].join('\n');
   if (results.length < MATRIX_CELLS) {
     console.log(`${results.length} of ${MATRIX_CELLS} cells settled (a run with -t, or a cell that never settled); docs/RELIABILITY.md keeps the last whole run.\n${table}`);
