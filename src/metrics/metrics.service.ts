@@ -43,7 +43,7 @@ export class MetricsService {
 
   readonly providerIdsRepeated = new Counter({
     name: 'bulksms_provider_ids_repeated_total',
-    help: 'Result writes in which Mitto answered with a provider id already recorded (written all the same; the id keeps its first message)',
+    help: 'Result writes in which Mitto answered with a provider id already recorded (written all the same; the id stays with the message recorded first)',
     registers: [this.registry],
   });
 
