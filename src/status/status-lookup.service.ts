@@ -23,6 +23,12 @@ export interface LookupOptions {
 export interface LookupSummary {
   /** Targets we asked about (answered or not). */
   attempted: number;
+  /**
+   * The targets before this index were all asked about (or had no account to ask with): a cursor may
+   * move past them, and no further. Not `attempted`: lookups run concurrently, so when a run stops on a
+   * permit it did not get, a later target may have been asked while an earlier one was not.
+   */
+  askedPrefix: number;
   /** Answered: found or not found. */
   checked: number;
   updated: number;
@@ -54,7 +60,8 @@ export class StatusLookupService {
   ) {}
 
   async lookUp(targets: LookupTarget[], accounts: Map<string, LookupAccount>, options: LookupOptions): Promise<LookupSummary> {
-    const summary: LookupSummary = { attempted: 0, checked: 0, updated: 0, notFound: 0, errors: 0 };
+    const summary: LookupSummary = { attempted: 0, askedPrefix: 0, checked: 0, updated: 0, notFound: 0, errors: 0 };
+    const asked = new Uint8Array(targets.length);
     let next = 0;
     let consecutiveErrors = 0;
     let buffer: StatusUpdate[] = [];
@@ -75,13 +82,18 @@ export class StatusLookupService {
 
     const worker = async (): Promise<void> => {
       while (!summary.stoppedBy && writeError === undefined && next < targets.length) {
-        const target = targets[next++];
+        const i = next++;
+        const target = targets[i];
         const account = accounts.get(target.campaignId);
-        if (!account) continue;
+        if (!account) {
+          asked[i] = 1;
+          continue;
+        }
         if (!(await this.permit(account, options.maxPermitWaitMs))) {
           summary.stoppedBy ??= 'rate-limit';
           return;
         }
+        asked[i] = 1;
         summary.attempted++;
         const end = this.metrics.mittoCalls.startTimer({ endpoint: 'status' });
         const answer = await this.mitto.getMessage(account.apiKey, target.providerMessageId);
@@ -109,6 +121,7 @@ export class StatusLookupService {
     };
 
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+    while (summary.askedPrefix < targets.length && asked[summary.askedPrefix]) summary.askedPrefix++;
     flush();
     await Promise.all(writes);
     if (writeError !== undefined) throw writeError;

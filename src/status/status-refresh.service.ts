@@ -41,7 +41,7 @@ export class StatusRefreshService {
   async refresh(tenantId: string, campaignId: string, limit: number): Promise<RefreshStatusView> {
     const campaign = await this.campaigns.find(tenantId, campaignId);
     const eligible = await this.messageRows.lookupEligible(campaign.id);
-    let summary = { attempted: 0, checked: 0, updated: 0, notFound: 0, errors: 0 };
+    let summary = { attempted: 0, askedPrefix: 0, checked: 0, updated: 0, notFound: 0, errors: 0 };
     if (eligible > 0) {
       const cursor = await this.readCursor(campaign.id);
       const targets = await this.targets(campaign.id, cursor, limit);
@@ -49,8 +49,9 @@ export class StatusRefreshService {
         concurrency: CONCURRENCY,
         maxPermitWaitMs: MAX_PERMIT_WAIT_MS,
       });
-      const done = summary.attempted >= targets.length && targets.length < limit;
-      await this.saveCursor(campaign.id, done ? undefined : targets[summary.attempted - 1]?.seq ?? cursor);
+      // Past the targets all asked, never past one that was not (lookups run concurrently).
+      const done = summary.askedPrefix >= targets.length && targets.length < limit;
+      await this.saveCursor(campaign.id, done ? undefined : targets[summary.askedPrefix - 1]?.seq ?? cursor);
     }
     const { metrics } = await this.campaigns.status(tenantId, campaign.id);
     return {
