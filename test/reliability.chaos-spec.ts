@@ -150,9 +150,13 @@ describe('reliability matrix', () => {
         if (TRACE) {
           // CHAOS_TRACE=1: a timeline of the settling, to see where idle seconds go.
           const st = sandbox.stats();
+          const [checks] = await api.db.query(
+            `SELECT count(*) FILTER (WHERE check_at <= now())::int AS due, count(check_at)::int AS scheduled, max(checks)::int AS most,
+                    round(extract(epoch FROM min(check_at) - now())::numeric, 1) AS next_in
+               FROM campaign_batches WHERE campaign_id = $1`, [c.body.id]).catch(() => [undefined]);
           console.log(`trace ${((Date.now() - started) / 1000).toFixed(1)} s: ${s?.body?.campaign?.status} bulk ${st.requests.byEndpoint.bulk} single ${st.requests.byEndpoint.single} ` +
             `status ${st.requests.byEndpoint.status} accepted ${st.accepted} reports sent ${st.reportsSent} dropped ${st.reportsDropped}; ` +
-            `queued ${m?.queued} unknown ${m?.unknown} sent ${m?.sent} delivered ${m?.delivered}`);
+            `queued ${m?.queued} unknown ${m?.unknown} sent ${m?.sent} delivered ${m?.delivered}; checks ${JSON.stringify(checks)}`);
         }
         const settled = m && ['completed', 'failed'].includes(s.body.campaign.status) && m.queued + m.unknown + m.sent === 0;
         return settled && me?.status === 200 ? { status: s.body, me: me.body } : undefined;
