@@ -28,7 +28,7 @@ const MAX_CHECK_INTERVAL_MS = 6 * 3600_000;
 
 export type ReconcileResult = LookupSummary & { skipped?: 'locked' | 'error'; givenUp?: number };
 
-const NOTHING: LookupSummary = { attempted: 0, askedPrefix: 0, checked: 0, updated: 0, notFound: 0, errors: 0 };
+const NOTHING: LookupSummary = { attempted: 0, askedPrefix: 0, asked: new Uint8Array(0), checked: 0, updated: 0, notFound: 0, errors: 0 };
 
 /**
  * Periodic reconciliation: sent messages without a final status (a lost or never-sent delivery report)
@@ -87,7 +87,7 @@ export class ReconciliationService {
             maxPermitWaitMs: MAX_PERMIT_WAIT_MS,
           })
         : { ...NOTHING };
-      const complete = completedBatches(due, targets, summary.askedPrefix, targets.length === MAX_PER_RUN);
+      const complete = completedBatches(due, targets, summary.asked, targets.length === MAX_PER_RUN);
       const { givenUp } = await this.recovery.rescheduleChecks(complete, this.afterMs, MAX_CHECK_INTERVAL_MS, this.horizonMs);
       if (givenUp > 0) {
         this.metrics.reconcileGivenUp.inc(givenUp);
@@ -106,14 +106,17 @@ export class ReconciliationService {
 }
 
 /**
- * The due batches whose every eligible message was asked about in this run: targets come in batch order,
- * and the first `askedPrefix` of them were all asked (LookupSummary.askedPrefix). A batch without targets
- * has nothing left to ask about; the batch holding the last target of a truncated list may have more.
+ * The due batches whose every eligible message was asked about in this run (`asked`, per target:
+ * LookupSummary.asked; lookups run concurrently, so the asked ones need not be the first). A batch
+ * without targets has nothing left to ask about; the batch holding the last target of a truncated list
+ * may have more.
  */
-export function completedBatches(due: DueCheck[], targets: Array<{ campaignId: string; seq: number }>, askedPrefix: number, truncated: boolean): DueCheck[] {
+export function completedBatches(due: DueCheck[], targets: Array<{ campaignId: string; seq: number }>, asked: ArrayLike<number>, truncated: boolean): DueCheck[] {
   const key = (campaignId: string, seq: number) => due.findIndex((d) => d.campaignId === campaignId && seq >= d.seqFrom && seq < d.seqTo);
-  const lastIndex = new Map<number, number>();
-  targets.forEach((t, i) => lastIndex.set(key(t.campaignId, t.seq), i));
+  const open = new Set<number>();
+  targets.forEach((t, i) => {
+    if (!asked[i]) open.add(key(t.campaignId, t.seq));
+  });
   const cut = truncated && targets.length > 0 ? key(targets[targets.length - 1].campaignId, targets[targets.length - 1].seq) : -1;
-  return due.filter((_, d) => d !== cut && (lastIndex.get(d) ?? -1) < askedPrefix);
+  return due.filter((_, d) => d !== cut && !open.has(d));
 }

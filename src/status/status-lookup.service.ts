@@ -29,6 +29,8 @@ export interface LookupSummary {
    * permit it did not get, a later target may have been asked while an earlier one was not.
    */
   askedPrefix: number;
+  /** Per target, in their order: 1 when it was asked about (or had no account to ask with), else 0. */
+  asked: Uint8Array;
   /** Answered: found or not found. */
   checked: number;
   updated: number;
@@ -60,8 +62,8 @@ export class StatusLookupService {
   ) {}
 
   async lookUp(targets: LookupTarget[], accounts: Map<string, LookupAccount>, options: LookupOptions): Promise<LookupSummary> {
-    const summary: LookupSummary = { attempted: 0, askedPrefix: 0, checked: 0, updated: 0, notFound: 0, errors: 0 };
     const asked = new Uint8Array(targets.length);
+    const summary: LookupSummary = { attempted: 0, askedPrefix: 0, asked, checked: 0, updated: 0, notFound: 0, errors: 0 };
     let next = 0;
     let consecutiveErrors = 0;
     let buffer: StatusUpdate[] = [];
@@ -125,7 +127,7 @@ export class StatusLookupService {
     flush();
     await Promise.all(writes);
     if (writeError !== undefined) throw writeError;
-    if (summary.stoppedBy) this.logger.warn({ ...summary }, 'status lookups stopped early');
+    if (summary.stoppedBy) this.logger.warn({ ...summary, asked: undefined }, 'status lookups stopped early');
     return summary;
   }
 

@@ -44,6 +44,7 @@ describe('StatusLookupService.lookUp: which targets were asked', () => {
     const { lookups, asked } = service(() => true);
     const summary = await lookups.lookUp(targets(5), new Map([['c', account]]), { concurrency: 2, maxPermitWaitMs: 100 });
     expect(summary).toMatchObject({ attempted: 5, askedPrefix: 5, notFound: 5 });
+    expect([...summary.asked]).toEqual([1, 1, 1, 1, 1]);
     expect(asked.sort()).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
   });
 
@@ -57,6 +58,8 @@ describe('StatusLookupService.lookUp: which targets were asked', () => {
     expect(summary.stoppedBy).toBe('rate-limit');
     expect(summary.attempted).toBeGreaterThanOrEqual(1);
     expect(summary.askedPrefix).toBe(0);
+    expect(summary.asked[0]).toBe(0);
+    expect(summary.asked[1]).toBe(1);
   });
 
   it('a target whose campaign has no account counts as done for the prefix (nothing to ask with)', async () => {
@@ -74,10 +77,16 @@ describe('completedBatches', () => {
   ] as Parameters<typeof completedBatches>[0];
   const list = [{ campaignId: 'c', seq: 5 }, { campaignId: 'c', seq: 6 }, { campaignId: 'c', seq: 150 }];
 
-  it('a batch is complete only when all its targets are inside the asked prefix', () => {
-    expect(completedBatches(due, list, 3, false)).toEqual(due);
-    expect(completedBatches(due, list, 2, false)).toEqual([due[0]]);
-    // The first target was not asked (a later one was): neither batch is complete.
-    expect(completedBatches(due, list, 0, false)).toEqual([]);
+  it('a batch is complete only when every one of its targets was asked, wherever the others stand', () => {
+    expect(completedBatches(due, list, Uint8Array.of(1, 1, 1), false)).toEqual(due);
+    expect(completedBatches(due, list, Uint8Array.of(1, 1, 0), false)).toEqual([due[0]]);
+    // The first target was not asked (a later one was): its batch stays due, the other is done.
+    expect(completedBatches(due, list, Uint8Array.of(0, 1, 1), false)).toEqual([due[1]]);
+    // A truncated list: the batch of its last target may have more to ask.
+    expect(completedBatches(due, list, Uint8Array.of(1, 1, 1), true)).toEqual([due[0]]);
+  });
+
+  it('a due batch without targets (nothing left to ask) is complete', () => {
+    expect(completedBatches(due, [list[2]], Uint8Array.of(1), false)).toEqual(due);
   });
 });
