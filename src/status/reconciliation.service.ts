@@ -87,8 +87,8 @@ export class ReconciliationService {
             maxPermitWaitMs: MAX_PERMIT_WAIT_MS,
           })
         : { ...NOTHING };
-      const complete = completedBatches(due, targets, summary.asked, targets.length === MAX_PER_RUN);
-      const { givenUp } = await this.recovery.rescheduleChecks(complete, this.afterMs, MAX_CHECK_INTERVAL_MS, this.horizonMs);
+      const checked = batchesToReschedule(due, targets, summary, targets.length === MAX_PER_RUN);
+      const { givenUp } = await this.recovery.rescheduleChecks(checked, this.afterMs, MAX_CHECK_INTERVAL_MS, this.horizonMs);
       if (givenUp > 0) {
         this.metrics.reconcileGivenUp.inc(givenUp);
         this.logger.warn({ batches: givenUp }, 'sent messages still without a final status after RECONCILE_HORIZON_MS; no longer looked up');
@@ -103,6 +103,21 @@ export class ReconciliationService {
         .catch(() => undefined);
     }
   }
+}
+
+/**
+ * The due batches to move on after a run (rescheduleChecks: the next check backed off, or given up past
+ * the horizon). Normally those whose every message was asked (completedBatches). A run that Mitto stopped
+ * (down: errors in a row; or throttling us) moves on every due batch: otherwise the same first targets
+ * would be asked, and fail, at every sweep for as long as that lasts (a revoked API key: for good, the
+ * horizon never reached), and the batches behind them never asked. A run stopped by our own rate limit
+ * (the permits went to sends) leaves the rest due for the next run.
+ */
+export function batchesToReschedule(
+  due: DueCheck[], targets: Array<{ campaignId: string; seq: number }>, summary: Pick<LookupSummary, 'asked' | 'stoppedBy'>, truncated: boolean,
+): DueCheck[] {
+  if (summary.stoppedBy === 'mitto-unavailable' || summary.stoppedBy === 'mitto-throttled') return due;
+  return completedBatches(due, targets, summary.asked, truncated);
 }
 
 /**

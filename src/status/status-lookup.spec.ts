@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { MittoClient } from '../mitto/mitto.client.js';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import type { RateLimiterService } from '../rate-limiting/rate-limiter.service.js';
-import { completedBatches } from './reconciliation.service.js';
+import { batchesToReschedule, completedBatches } from './reconciliation.service.js';
 import { StatusLookupService, type LookupTarget } from './status-lookup.service.js';
 import type { StatusWriter } from './status-writer.service.js';
 import type { LookupAccount } from './traffic-accounts.lookup.js';
@@ -88,5 +88,23 @@ describe('completedBatches', () => {
 
   it('a due batch without targets (nothing left to ask) is complete', () => {
     expect(completedBatches(due, [list[2]], Uint8Array.of(1), false)).toEqual(due);
+  });
+});
+
+describe('batchesToReschedule', () => {
+  const due = [
+    { campaignId: 'c', seqFrom: 0, seqTo: 100 },
+    { campaignId: 'c', seqFrom: 100, seqTo: 200 },
+  ] as Parameters<typeof batchesToReschedule>[0];
+  const list = [{ campaignId: 'c', seq: 5 }, { campaignId: 'c', seq: 150 }];
+
+  it('a run Mitto stopped (down, or throttling us) moves every due batch on, asked or not', () => {
+    expect(batchesToReschedule(due, list, { asked: Uint8Array.of(1, 0), stoppedBy: 'mitto-unavailable' }, false)).toEqual(due);
+    expect(batchesToReschedule(due, list, { asked: Uint8Array.of(0, 0), stoppedBy: 'mitto-throttled' }, false)).toEqual(due);
+  });
+
+  it('a run our own rate limit stopped moves on only the batches it asked about in full', () => {
+    expect(batchesToReschedule(due, list, { asked: Uint8Array.of(1, 0), stoppedBy: 'rate-limit' }, false)).toEqual([due[0]]);
+    expect(batchesToReschedule(due, list, { asked: Uint8Array.of(1, 1) }, false)).toEqual(due);
   });
 });
