@@ -28,7 +28,7 @@ const MAX_CHECK_INTERVAL_MS = 6 * 3600_000;
 
 export type ReconcileResult = LookupSummary & { skipped?: 'locked' | 'error'; givenUp?: number };
 
-const NOTHING: LookupSummary = { attempted: 0, askedPrefix: 0, asked: new Uint8Array(0), checked: 0, updated: 0, notFound: 0, errors: 0 };
+const NOTHING: LookupSummary = { attempted: 0, asked: new Uint8Array(0), checked: 0, updated: 0, notFound: 0, errors: 0 };
 
 /**
  * Periodic reconciliation: sent messages without a final status (a lost or never-sent delivery report)

@@ -24,12 +24,10 @@ export interface LookupSummary {
   /** Targets we asked about (answered or not). */
   attempted: number;
   /**
-   * The targets before this index were all asked about (or had no account to ask with): a cursor may
-   * move past them, and no further. Not `attempted`: lookups run concurrently, so when a run stops on a
-   * permit it did not get, a later target may have been asked while an earlier one was not.
+   * Per target, in their order: 1 when it was asked about (or had no account to ask with), else 0. Not
+   * `attempted`: lookups run concurrently, so when a run stops on a permit it did not get, a later target
+   * may have been asked while an earlier one was not (askedPrefix).
    */
-  askedPrefix: number;
-  /** Per target, in their order: 1 when it was asked about (or had no account to ask with), else 0. */
   asked: Uint8Array;
   /** Answered: found or not found. */
   checked: number;
@@ -63,7 +61,7 @@ export class StatusLookupService {
 
   async lookUp(targets: LookupTarget[], accounts: Map<string, LookupAccount>, options: LookupOptions): Promise<LookupSummary> {
     const asked = new Uint8Array(targets.length);
-    const summary: LookupSummary = { attempted: 0, askedPrefix: 0, asked, checked: 0, updated: 0, notFound: 0, errors: 0 };
+    const summary: LookupSummary = { attempted: 0, asked, checked: 0, updated: 0, notFound: 0, errors: 0 };
     let next = 0;
     let consecutiveErrors = 0;
     let buffer: StatusUpdate[] = [];
@@ -123,7 +121,6 @@ export class StatusLookupService {
     };
 
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
-    while (summary.askedPrefix < targets.length && asked[summary.askedPrefix]) summary.askedPrefix++;
     flush();
     await Promise.all(writes);
     if (writeError !== undefined) throw writeError;
@@ -143,4 +140,11 @@ export class StatusLookupService {
     // The swap waits only for what is left of the same budget.
     return (await this.limiter.refreshIfLate(account.limits, granted, 1, Math.max(0, deadline - Date.now()))).granted;
   }
+}
+
+/** How many targets, from the first, were all asked about (LookupSummary.asked): a cursor may move past them, no further. */
+export function askedPrefix(asked: ArrayLike<number>): number {
+  let n = 0;
+  while (n < asked.length && asked[n]) n++;
+  return n;
 }

@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/app.config.js';
 import { InjectRedis } from '../redis/redis.module.js';
 import { CampaignsService } from '../campaigns/campaigns.service.js';
 import { CampaignMessagesRepository } from '../campaigns/campaign-messages.repository.js';
-import { StatusLookupService, type LookupTarget } from './status-lookup.service.js';
+import { StatusLookupService, askedPrefix, type LookupSummary, type LookupTarget } from './status-lookup.service.js';
 import { TrafficAccountsLookup } from './traffic-accounts.lookup.js';
 import type { RefreshStatusView } from './dto/status.dto.js';
 
@@ -41,7 +41,7 @@ export class StatusRefreshService {
   async refresh(tenantId: string, campaignId: string, limit: number): Promise<RefreshStatusView> {
     const campaign = await this.campaigns.find(tenantId, campaignId);
     const eligible = await this.messageRows.lookupEligible(campaign.id);
-    let summary = { attempted: 0, askedPrefix: 0, checked: 0, updated: 0, notFound: 0, errors: 0 };
+    let summary: LookupSummary = { attempted: 0, asked: new Uint8Array(0), checked: 0, updated: 0, notFound: 0, errors: 0 };
     if (eligible > 0) {
       const cursor = await this.readCursor(campaign.id);
       const targets = await this.targets(campaign.id, cursor, limit);
@@ -50,8 +50,9 @@ export class StatusRefreshService {
         maxPermitWaitMs: MAX_PERMIT_WAIT_MS,
       });
       // Past the targets all asked, never past one that was not (lookups run concurrently).
-      const done = summary.askedPrefix >= targets.length && targets.length < limit;
-      await this.saveCursor(campaign.id, done ? undefined : targets[summary.askedPrefix - 1]?.seq ?? cursor);
+      const asked = askedPrefix(summary.asked);
+      const done = asked >= targets.length && targets.length < limit;
+      await this.saveCursor(campaign.id, done ? undefined : targets[asked - 1]?.seq ?? cursor);
     }
     const { metrics } = await this.campaigns.status(tenantId, campaign.id);
     return {
